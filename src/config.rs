@@ -1,0 +1,1170 @@
+//! Configuration: every capacity and policy knob, with its unit and default.
+//!
+//! The file format is opentracker's (`keyword value` per line, `#` comments), so an existing
+//! opentracker.conf starts trackseed unchanged; trackseed's own keys sit beside opentracker's.
+//! `config/trackseed.conf` is the embedded default and a test keeps it equal to
+//! `Config::default()`.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use crate::error::Error;
+
+/// The port opentracker and trackseed use when none is given.
+pub const DEFAULT_PORT: u16 = 6969;
+
+/// One listening address and the protocols served on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listen {
+    /// Address and port to bind; port 0 lets the system pick one.
+    pub addr: SocketAddr,
+    /// Serve the HTTP tracker (TCP) here.
+    pub tcp: bool,
+    /// Serve the UDP tracker (BEP 15) here.
+    pub udp: bool,
+}
+
+/// Every setting of a running tracker. Built from `Config::default()`, then a config file
+/// ([`load`] or [`embedded`]), then the command line (`cli::apply`); checked by
+/// [`Config::validate`] before use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `listen.tcp_udp`, `listen.tcp`, `listen.udp`, `-p`, `-P`. Empty means the implicit
+    /// default: TCP and UDP on `[::]:6969`, dual-stack (IPv4 and IPv6).
+    pub listens: Vec<Listen>,
+    /// `tracker.max_torrents`: torrents tracked at once. Default 10000. ~110 bytes each.
+    pub max_torrents: u32,
+    /// `tracker.max_peers`: peers over all swarms, IPv4 and IPv6 together. Default 100000.
+    pub max_peers: u32,
+    /// `tracker.interval`: announce interval in seconds, randomised by ±10% per answer as
+    /// opentracker does; peers expire after 1.5 to 2 intervals of silence. Default 1800.
+    pub interval_secs: u32,
+    /// `tracker.numwant_default`: peers returned when the client does not say. Default 50.
+    pub numwant_default: u32,
+    /// `tracker.numwant_max`: cap on peers returned per announce. Default 200.
+    pub numwant_max: u32,
+    /// `tracker.scrape_max`: info hashes answered per scrape request. Default 64.
+    pub scrape_max: u32,
+    /// `tracker.fullscrape`: answer `/scrape` without info_hash with every torrent. Default on.
+    pub fullscrape: bool,
+    /// `tracker.ip_from_query`: honour the announce's `ip`/`ipv4`/`ipv6` parameters. Default off
+    /// (the source address of the request is used, as opentracker does).
+    pub ip_from_query: bool,
+    /// `http.max_connections`: open HTTP connections at once. Default 512. 16 KiB each.
+    pub http_max_connections: u32,
+    /// `http.idle_timeout`: seconds an HTTP connection may stay silent. Default 30.
+    pub http_idle_timeout_secs: u32,
+    /// `tracker.redirect_url` / `-r`: where `GET /` is redirected (302). Default none (404).
+    pub redirect_url: Option<String>,
+    /// `access.stats_path`: the path of the stats page, without its leading `/`. Default `stats`.
+    pub stats_path: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listens: Vec::new(),
+            max_torrents: 10_000,
+            max_peers: 100_000,
+            interval_secs: 1800,
+            numwant_default: 50,
+            numwant_max: 200,
+            scrape_max: 64,
+            fullscrape: true,
+            ip_from_query: false,
+            http_max_connections: 512,
+            http_idle_timeout_secs: 30,
+            redirect_url: None,
+            stats_path: "stats".to_string(),
+        }
+    }
+}
+
+/// The embedded default config: every key with its meaning, unit and default. It parses to
+/// exactly `Config::default()` with no warnings (tested); `trackseed --print-config` prints it.
+pub const EMBEDDED: &str = include_str!("../config/trackseed.conf");
+
+/// The longest config line accepted, in bytes, not counting its line ending. opentracker reads
+/// lines into a 512-byte buffer; longer lines are an error here rather than split silently.
+pub const MAX_LINE_LEN: usize = 512;
+
+/// Accepted `tracker.max_torrents`.
+pub const MAX_TORRENTS_RANGE: RangeInclusive<u32> = 1..=16_000_000;
+/// Accepted `tracker.max_peers`.
+pub const MAX_PEERS_RANGE: RangeInclusive<u32> = 1..=100_000_000;
+/// Accepted `tracker.interval`, in seconds (up to one day).
+pub const INTERVAL_SECS_RANGE: RangeInclusive<u32> = 2..=86_400;
+/// Accepted `tracker.scrape_max`.
+pub const SCRAPE_MAX_RANGE: RangeInclusive<u32> = 1..=1000;
+/// Accepted `http.max_connections`.
+pub const HTTP_CONNECTIONS_RANGE: RangeInclusive<u32> = 1..=65_536;
+/// Accepted `tracker.numwant_max` and `http.idle_timeout`: anything but 0.
+const NOT_ZERO: RangeInclusive<u32> = 1..=u32::MAX;
+
+/// A successfully parsed config file: the settings and the notes for the operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    /// `Config::default()` with every key of the file applied, in file order.
+    pub config: Config,
+    /// Accepted lines whose feature is not built yet, in file order.
+    pub warnings: Vec<Warning>,
+}
+
+/// A line that was accepted but does nothing yet; the message says what that means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// 1-based line number.
+    pub line: usize,
+    /// Names the key and what ignoring it means, e.g. that the tracker runs open.
+    pub message: String,
+}
+
+/// The first wrong line of a config file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// Names the key and what was expected, e.g. "tracker.max_peers: expected a whole number,
+    /// got `abc`".
+    pub reason: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// Parses a config file in opentracker's syntax.
+///
+/// One `keyword value` per line; leading and trailing whitespace is ignored, as are blank lines
+/// and lines starting with `#`; a `#` after whitespace starts a trailing comment. Lines may end
+/// in `\n` or `\r\n` and hold at most [`MAX_LINE_LEN`] bytes of UTF-8. Later lines override
+/// earlier ones, except `listen.*`, which add up. The first wrong line is the error.
+///
+/// Never panics, whatever the bytes (a test truncates fixtures at every length).
+pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
+    let mut parsed = Parsed {
+        config: Config::default(),
+        warnings: Vec::new(),
+    };
+    for (index, raw) in text.split(|&b| b == b'\n').enumerate() {
+        let line = index + 1;
+        parse_line(raw, line, &mut parsed).map_err(|reason| LineError { line, reason })?;
+    }
+    Ok(parsed)
+}
+
+/// Reads and parses the config file at `path`.
+pub fn load(path: &Path) -> Result<Parsed, Error> {
+    let text = std::fs::read(path).map_err(|source| Error::ConfigRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text).map_err(|e| Error::ConfigParse {
+        path: path.to_path_buf(),
+        line: e.line,
+        reason: e.reason,
+    })
+}
+
+/// The embedded default config, parsed: equal to `Config::default()`.
+pub fn embedded() -> Config {
+    parse(EMBEDDED.as_bytes())
+        .expect("embedded config parses (tested)")
+        .config
+}
+
+impl Config {
+    /// Checks that every value is in range and consistent with the others; the error names
+    /// the config key, its value and the accepted range.
+    pub fn validate(&self) -> Result<(), Error> {
+        in_range(
+            "tracker.max_torrents",
+            self.max_torrents,
+            MAX_TORRENTS_RANGE,
+        )?;
+        in_range("tracker.max_peers", self.max_peers, MAX_PEERS_RANGE)?;
+        in_range("tracker.interval", self.interval_secs, INTERVAL_SECS_RANGE)?;
+        in_range("tracker.numwant_max", self.numwant_max, NOT_ZERO)?;
+        in_range("tracker.scrape_max", self.scrape_max, SCRAPE_MAX_RANGE)?;
+        in_range(
+            "http.max_connections",
+            self.http_max_connections,
+            HTTP_CONNECTIONS_RANGE,
+        )?;
+        in_range("http.idle_timeout", self.http_idle_timeout_secs, NOT_ZERO)?;
+        if self.numwant_default > self.numwant_max {
+            return Err(Error::ConfigInvalid {
+                reason: format!(
+                    "tracker.numwant_default ({}) is larger than tracker.numwant_max ({})",
+                    self.numwant_default, self.numwant_max
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` when `value` is in `range`; an upper end of `u32::MAX` means "no upper limit".
+fn in_range(key: &str, value: u32, range: RangeInclusive<u32>) -> Result<(), Error> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    let (min, max) = range.into_inner();
+    let reason = if max == u32::MAX {
+        format!("{key} is {value}; it must be at least {min}")
+    } else {
+        format!("{key} is {value}; it must be from {min} to {max}")
+    };
+    Err(Error::ConfigInvalid { reason })
+}
+
+/// Applies one raw line (without its `\n`) to `parsed`; the error is the reason only.
+fn parse_line(raw: &[u8], line: usize, parsed: &mut Parsed) -> Result<(), String> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if raw.len() > MAX_LINE_LEN {
+        return Err(format!(
+            "line is {} bytes long; at most {MAX_LINE_LEN} are allowed",
+            raw.len()
+        ));
+    }
+    let text = std::str::from_utf8(raw).map_err(|_| "line is not valid UTF-8".to_string())?;
+    let text = strip_comment(text.trim());
+    if text.is_empty() {
+        return Ok(());
+    }
+    let (key, value) = match text.split_once(|c: char| c.is_ascii_whitespace()) {
+        Some((key, value)) => (key, value.trim()),
+        None => (text, ""),
+    };
+    let spec = KEYS
+        .iter()
+        .find(|spec| spec.name == key)
+        .ok_or_else(|| unknown_key(key))?;
+    if value.is_empty() {
+        return Err(format!(
+            "{key}: missing value, expected {}",
+            spec.kind.expected()
+        ));
+    }
+    if let Some(message) = spec.kind.apply(key, value, &mut parsed.config)? {
+        parsed.warnings.push(Warning { line, message });
+    }
+    Ok(())
+}
+
+/// Cuts a whole-line `#` comment, or a trailing one that follows whitespace (so a `#` inside a
+/// value, as in a URL fragment, stays). `text` is already trimmed.
+fn strip_comment(text: &str) -> &str {
+    if text.starts_with('#') {
+        return "";
+    }
+    let bytes = text.as_bytes();
+    let hash = (1..bytes.len()).find(|&i| bytes[i] == b'#' && bytes[i - 1].is_ascii_whitespace());
+    match hash {
+        Some(i) => text[..i].trim_end(),
+        None => text,
+    }
+}
+
+fn unknown_key(key: &str) -> String {
+    format!("unknown key `{key}` (`trackseed --print-config` lists every key)")
+}
+
+/// How a key's value is read and where it goes.
+enum Kind {
+    /// `listen.*`: adds a [`Listen`] with these protocols.
+    Listen { tcp: bool, udp: bool },
+    /// A whole number stored in the field this function selects.
+    Number(fn(&mut Config) -> &mut u32),
+    /// `on`/`off` (or yes/no, true/false, 1/0) stored in the field this function selects.
+    Switch(fn(&mut Config) -> &mut bool),
+    /// `tracker.redirect_url`.
+    RedirectUrl,
+    /// `access.stats_path`.
+    StatsPath,
+    /// An opentracker key whose feature is not built: accepted with a warning (`note`).
+    NotBuilt { numeric: bool, note: &'static str },
+}
+
+/// One config key.
+struct KeySpec {
+    name: &'static str,
+    kind: Kind,
+}
+
+const fn key(name: &'static str, kind: Kind) -> KeySpec {
+    KeySpec { name, kind }
+}
+
+const ACCESS_LIST_NOTE: &str = "access lists are not built yet, so this list is ignored and the \
+     tracker runs OPEN: it tracks every torrent announced to it";
+const FIFO_NOTE: &str =
+    "dynamic access lists are not built yet; ignored (the FIFO is neither created nor read)";
+const LIVESYNC_NOTE: &str =
+    "live sync between trackers is not built yet; ignored: this tracker shares no peers";
+
+/// Every key trackseed accepts, opentracker's and its own.
+const KEYS: &[KeySpec] = &[
+    key(
+        "listen.tcp_udp",
+        Kind::Listen {
+            tcp: true,
+            udp: true,
+        },
+    ),
+    key(
+        "listen.tcp",
+        Kind::Listen {
+            tcp: true,
+            udp: false,
+        },
+    ),
+    key(
+        "listen.udp",
+        Kind::Listen {
+            tcp: false,
+            udp: true,
+        },
+    ),
+    key(
+        "tracker.max_torrents",
+        Kind::Number(|c| &mut c.max_torrents),
+    ),
+    key("tracker.max_peers", Kind::Number(|c| &mut c.max_peers)),
+    key("tracker.interval", Kind::Number(|c| &mut c.interval_secs)),
+    key(
+        "tracker.numwant_default",
+        Kind::Number(|c| &mut c.numwant_default),
+    ),
+    key("tracker.numwant_max", Kind::Number(|c| &mut c.numwant_max)),
+    key("tracker.scrape_max", Kind::Number(|c| &mut c.scrape_max)),
+    key("tracker.fullscrape", Kind::Switch(|c| &mut c.fullscrape)),
+    key(
+        "tracker.ip_from_query",
+        Kind::Switch(|c| &mut c.ip_from_query),
+    ),
+    key(
+        "http.max_connections",
+        Kind::Number(|c| &mut c.http_max_connections),
+    ),
+    key(
+        "http.idle_timeout",
+        Kind::Number(|c| &mut c.http_idle_timeout_secs),
+    ),
+    key("tracker.redirect_url", Kind::RedirectUrl),
+    key("access.stats_path", Kind::StatsPath),
+    key(
+        "listen.udp.workers",
+        Kind::NotBuilt {
+            numeric: true,
+            note: "UDP worker threads are not built; trackseed serves UDP in its event loop; \
+                   ignored",
+        },
+    ),
+    key(
+        "access.whitelist",
+        Kind::NotBuilt {
+            numeric: false,
+            note: ACCESS_LIST_NOTE,
+        },
+    ),
+    key(
+        "access.blacklist",
+        Kind::NotBuilt {
+            numeric: false,
+            note: ACCESS_LIST_NOTE,
+        },
+    ),
+    key(
+        "access.fifo_add",
+        Kind::NotBuilt {
+            numeric: false,
+            note: FIFO_NOTE,
+        },
+    ),
+    key(
+        "access.fifo_delete",
+        Kind::NotBuilt {
+            numeric: false,
+            note: FIFO_NOTE,
+        },
+    ),
+    key(
+        "access.stats",
+        Kind::NotBuilt {
+            numeric: false,
+            note: "restricting /stats to blessed addresses is not built yet; ignored: /stats \
+                   is not restricted by address",
+        },
+    ),
+    key(
+        "access.proxy",
+        Kind::NotBuilt {
+            numeric: false,
+            note: "trusting X-Forwarded-For from proxies is not built yet; ignored: a peer's \
+                   address is its connection's source address",
+        },
+    ),
+    key(
+        "livesync.cluster.listen",
+        Kind::NotBuilt {
+            numeric: false,
+            note: LIVESYNC_NOTE,
+        },
+    ),
+    key(
+        "livesync.cluster.node_ip",
+        Kind::NotBuilt {
+            numeric: false,
+            note: LIVESYNC_NOTE,
+        },
+    ),
+    key(
+        "batchsync.cluster.admin_ip",
+        Kind::NotBuilt {
+            numeric: false,
+            note: "batch sync is not built (opentracker never implemented this key either); \
+                   ignored",
+        },
+    ),
+    key(
+        "tracker.rootdir",
+        Kind::NotBuilt {
+            numeric: false,
+            note: "chroot/chdir is not built yet; ignored: trackseed stays in the directory it \
+                   was started in, without chroot",
+        },
+    ),
+    key(
+        "tracker.user",
+        Kind::NotBuilt {
+            numeric: false,
+            note: "dropping privileges is not built yet; ignored: trackseed keeps running as \
+                   the user that started it",
+        },
+    ),
+];
+
+impl Kind {
+    /// What a value of this kind looks like, for error messages.
+    fn expected(&self) -> &'static str {
+        match self {
+            Kind::Listen { .. } => "an address such as `0.0.0.0:6969`, `[::]:6969` or `::`",
+            Kind::Number(_) | Kind::NotBuilt { numeric: true, .. } => "a whole number",
+            Kind::Switch(_) => "on or off",
+            Kind::RedirectUrl => "a URL",
+            Kind::StatsPath => "a URL path such as `stats`",
+            Kind::NotBuilt { numeric: false, .. } => "a value",
+        }
+    }
+
+    /// Stores `value` (non-empty) into `config`; returns the warning to give, if any.
+    fn apply(&self, key: &str, value: &str, config: &mut Config) -> Result<Option<String>, String> {
+        match self {
+            Kind::Listen { tcp, udp } => {
+                let addr = parse_listen_addr(value).map_err(|why| format!("{key}: {why}"))?;
+                config.listens.push(Listen {
+                    addr,
+                    tcp: *tcp,
+                    udp: *udp,
+                });
+            }
+            Kind::Number(field) => *field(config) = parse_number(key, value)?,
+            Kind::Switch(field) => *field(config) = parse_switch(key, value)?,
+            Kind::RedirectUrl => config.redirect_url = Some(value.to_string()),
+            Kind::StatsPath => config.stats_path = parse_stats_path(key, value)?,
+            Kind::NotBuilt { numeric, note } => {
+                if *numeric {
+                    parse_number(key, value)?;
+                }
+                return Ok(Some(format!("{key}: {note}")));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A whole decimal number that fits in `u32`; no sign, no spaces.
+fn parse_number(key: &str, value: &str) -> Result<u32, String> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{key}: expected a whole number, got `{value}`"));
+    }
+    value
+        .parse()
+        .map_err(|_| format!("{key}: `{value}` is too large (at most {})", u32::MAX))
+}
+
+fn parse_switch(key: &str, value: &str) -> Result<bool, String> {
+    const ON: [&str; 4] = ["on", "yes", "true", "1"];
+    const OFF: [&str; 4] = ["off", "no", "false", "0"];
+    if ON.iter().any(|word| value.eq_ignore_ascii_case(word)) {
+        Ok(true)
+    } else if OFF.iter().any(|word| value.eq_ignore_ascii_case(word)) {
+        Ok(false)
+    } else {
+        Err(format!("{key}: expected on or off, got `{value}`"))
+    }
+}
+
+/// The stats path without one leading `/`, which opentracker also tolerates.
+fn parse_stats_path(key: &str, value: &str) -> Result<String, String> {
+    let path = value.strip_prefix('/').unwrap_or(value);
+    if path.is_empty() {
+        return Err(format!(
+            "{key}: expected a URL path such as `stats`, got `{value}`"
+        ));
+    }
+    Ok(path.to_string())
+}
+
+/// Parses a listen address: `1.2.3.4`, `1.2.3.4:80`, `::`, `[::1]`, `[::1]:80`. Without a port,
+/// [`DEFAULT_PORT`]. A bare IPv6 address (no brackets) is all address. Port 0 is allowed: the
+/// system picks one. The error is a reason without the key.
+pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (inner, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("`{text}` lacks the `]` closing its IPv6 address"))?;
+        let ip: Ipv6Addr = inner
+            .parse()
+            .map_err(|_| format!("`{inner}` is not an IPv6 address"))?;
+        let port = match after {
+            "" => DEFAULT_PORT,
+            _ => match after.strip_prefix(':') {
+                Some(port) => parse_port(port)?,
+                None => return Err(format!("expected `:port` after `]`, got `{after}`")),
+            },
+        };
+        return Ok(SocketAddr::new(IpAddr::V6(ip), port));
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, DEFAULT_PORT));
+    }
+    let bad_address = || {
+        format!(
+            "`{text}` is not an IP address with an optional port (such as `0.0.0.0:6969`, \
+             `[::]:6969` or `::`)"
+        )
+    };
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad_address)?;
+    let ip: Ipv4Addr = host.parse().map_err(|_| bad_address())?;
+    Ok(SocketAddr::new(IpAddr::V4(ip), parse_port(port)?))
+}
+
+/// A decimal port, 0 to 65535.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "expected a port number from 0 to 65535, got `{text}`"
+        ));
+    }
+    text.parse()
+        .map_err(|_| format!("port `{text}` is out of range (0 to 65535)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Parsed {
+        parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text:?} should parse: {e}"))
+    }
+
+    fn config(text: &str) -> Config {
+        let parsed = ok(text);
+        assert_eq!(parsed.warnings, [], "{text:?}");
+        parsed.config
+    }
+
+    fn err(text: &str) -> LineError {
+        match parse(text.as_bytes()) {
+            Ok(parsed) => panic!("{text:?} should fail, parsed to {parsed:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn reason(text: &str) -> String {
+        err(text).reason
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().expect("test address")
+    }
+
+    fn listen(text: &str, tcp: bool, udp: bool) -> Listen {
+        Listen {
+            addr: addr(text),
+            tcp,
+            udp,
+        }
+    }
+
+    /// opentracker.conf as Debian ships it: the upstream sample with the whitelist enabled.
+    const DEBIAN_CONF: &str = "\
+# opentracker config file
+#
+
+# I)   Address opentracker will listen on, using both, tcp AND udp family
+#      (note, that port 6969 is implicit if ommitted).
+#
+listen.tcp_udp 0.0.0.0
+# listen.tcp_udp 192.168.0.1:80
+# listen.tcp_udp 10.0.0.5:6969
+#   listen.tcp_udp [2001:1234::1]:80
+
+# II)  If opentracker runs in a non-open mode, point it to files containing
+#      all torrent hashes that it will serve (shell option -w)
+#
+access.whitelist /etc/opentracker/whitelist.txt
+#
+# IV)  Sometimes you might want to have statistics
+#
+#   access.stats 192.168.0.23
+#   access.stats_path stats
+";
+
+    /// Fixtures for the never-panics sweep; the last one has multi-byte UTF-8 and CRLF.
+    const SWEEP_FIXTURES: [&str; 4] = [
+        DEBIAN_CONF,
+        EMBEDDED,
+        "listen.tcp [::1]:80\nlisten.udp 10.0.0.1:6969  # x\ntracker.fullscrape yes\n\
+         tracker.interval 99999999999\naccess.stats_path /s\nlisten.udp.workers 4\n",
+        "tracker.redirect_url http://räksmörgås.example/#top\r\n  # ünïcode\r\n\
+         tracker.user nobody\r\n",
+    ];
+
+    #[test]
+    fn embedded_is_the_default() {
+        let parsed = ok(EMBEDDED);
+        assert_eq!(parsed.warnings, []);
+        assert_eq!(parsed.config, Config::default());
+        assert_eq!(embedded(), Config::default());
+        assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn embedded_mentions_every_key() {
+        for spec in KEYS {
+            let spaced = format!("{} ", spec.name);
+            assert!(
+                EMBEDDED.contains(&spaced),
+                "{} is not documented in EMBEDDED",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn empty_blank_and_comment_lines() {
+        for text in [
+            "",
+            "\n",
+            "\n\n  \t \r\n",
+            "# comment\n   # indented comment\n#tracker.foo",
+        ] {
+            assert_eq!(config(text), Config::default(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn trailing_comments_and_whitespace() {
+        let c = config("  tracker.interval\t900   # fifteen minutes  \r\n");
+        assert_eq!(c.interval_secs, 900);
+        let c = config("tracker.redirect_url http://example.org/#anchor # a comment");
+        assert_eq!(
+            c.redirect_url.as_deref(),
+            Some("http://example.org/#anchor")
+        );
+        assert_eq!(
+            reason("tracker.interval # no value"),
+            "tracker.interval: missing value, expected a whole number"
+        );
+    }
+
+    #[test]
+    fn listen_keys_add_up_in_order() {
+        let c = config(
+            "listen.tcp_udp 0.0.0.0\nlisten.tcp 1.2.3.4:80\nlisten.udp [::1]:81\n\
+             listen.tcp ::\nlisten.udp [::1]\nlisten.tcp_udp 127.0.0.1:0\nlisten.tcp ::1\n",
+        );
+        assert_eq!(
+            c.listens,
+            [
+                listen("0.0.0.0:6969", true, true),
+                listen("1.2.3.4:80", true, false),
+                listen("[::1]:81", false, true),
+                listen("[::]:6969", true, false),
+                listen("[::1]:6969", false, true),
+                listen("127.0.0.1:0", true, true),
+                listen("[::1]:6969", true, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn listen_address_forms() {
+        assert_eq!(parse_listen_addr("1.2.3.4"), Ok(addr("1.2.3.4:6969")));
+        assert_eq!(parse_listen_addr("1.2.3.4:80"), Ok(addr("1.2.3.4:80")));
+        assert_eq!(parse_listen_addr("::"), Ok(addr("[::]:6969")));
+        assert_eq!(parse_listen_addr("[::1]"), Ok(addr("[::1]:6969")));
+        assert_eq!(parse_listen_addr("[::1]:80"), Ok(addr("[::1]:80")));
+        assert_eq!(parse_listen_addr("0.0.0.0"), Ok(addr("0.0.0.0:6969")));
+        // Without brackets an IPv6 address is all address: `:80` is its last group, not a port.
+        assert_eq!(
+            parse_listen_addr("2001:db8::1:80"),
+            Ok(addr("[2001:db8::1:80]:6969"))
+        );
+        assert_eq!(parse_listen_addr("[::]:65535"), Ok(addr("[::]:65535")));
+        assert_eq!(parse_listen_addr("1.2.3.4:0"), Ok(addr("1.2.3.4:0")));
+    }
+
+    #[test]
+    fn listen_address_errors() {
+        let cases = [
+            (
+                "listen.tcp 1.2.3.4:65536",
+                "listen.tcp: port `65536` is out of range (0 to 65535)",
+            ),
+            (
+                "listen.udp [::1]:99999",
+                "listen.udp: port `99999` is out of range (0 to 65535)",
+            ),
+            (
+                "listen.tcp 1.2.3.4:http",
+                "listen.tcp: expected a port number from 0 to 65535, got `http`",
+            ),
+            (
+                "listen.tcp 1.2.3.4:",
+                "listen.tcp: expected a port number from 0 to 65535, got ``",
+            ),
+            (
+                "listen.tcp [::1",
+                "listen.tcp: `[::1` lacks the `]` closing its IPv6 address",
+            ),
+            (
+                "listen.tcp [1.2.3.4]:80",
+                "listen.tcp: `1.2.3.4` is not an IPv6 address",
+            ),
+            (
+                "listen.tcp [::1]80",
+                "listen.tcp: expected `:port` after `]`, got `80`",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(reason(text), want, "{text:?}");
+        }
+        for text in [
+            "localhost:80",
+            "1.2.3:80",
+            "1.2.3.4.5",
+            "example.org",
+            "1.2.3.4 80",
+        ] {
+            let why = reason(&format!("listen.tcp_udp {text}"));
+            assert!(why.starts_with("listen.tcp_udp: `"), "{why}");
+            assert!(
+                why.contains("is not an IP address with an optional port"),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn number_keys() {
+        let c = config(
+            "tracker.max_torrents 5\ntracker.max_peers 6\ntracker.interval 7\n\
+             tracker.numwant_default 8\ntracker.numwant_max 9\ntracker.scrape_max 10\n\
+             http.max_connections 11\nhttp.idle_timeout 12\n",
+        );
+        let want = Config {
+            max_torrents: 5,
+            max_peers: 6,
+            interval_secs: 7,
+            numwant_default: 8,
+            numwant_max: 9,
+            scrape_max: 10,
+            http_max_connections: 11,
+            http_idle_timeout_secs: 12,
+            ..Config::default()
+        };
+        assert_eq!(c, want);
+        assert_eq!(config("tracker.max_peers 4294967295").max_peers, u32::MAX);
+        assert_eq!(
+            config("tracker.max_peers 1\ntracker.max_peers 2").max_peers,
+            2
+        );
+    }
+
+    #[test]
+    fn number_errors() {
+        let cases = [
+            (
+                "tracker.max_peers abc",
+                "tracker.max_peers: expected a whole number, got `abc`",
+            ),
+            (
+                "tracker.interval -5",
+                "tracker.interval: expected a whole number, got `-5`",
+            ),
+            (
+                "tracker.interval +5",
+                "tracker.interval: expected a whole number, got `+5`",
+            ),
+            (
+                "tracker.interval 1.5",
+                "tracker.interval: expected a whole number, got `1.5`",
+            ),
+            (
+                "tracker.interval 10 20",
+                "tracker.interval: expected a whole number, got `10 20`",
+            ),
+            (
+                "http.idle_timeout 4294967296",
+                "http.idle_timeout: `4294967296` is too large (at most 4294967295)",
+            ),
+            (
+                "tracker.max_torrents",
+                "tracker.max_torrents: missing value, expected a whole number",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(reason(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn switch_keys() {
+        for (word, want) in [
+            ("on", true),
+            ("ON", true),
+            ("yes", true),
+            ("true", true),
+            ("1", true),
+            ("off", false),
+            ("No", false),
+            ("false", false),
+            ("0", false),
+        ] {
+            let c = config(&format!(
+                "tracker.fullscrape {word}\ntracker.ip_from_query {word}"
+            ));
+            assert_eq!((c.fullscrape, c.ip_from_query), (want, want), "{word}");
+        }
+        assert_eq!(
+            reason("tracker.fullscrape maybe"),
+            "tracker.fullscrape: expected on or off, got `maybe`"
+        );
+        assert_eq!(
+            reason("tracker.ip_from_query"),
+            "tracker.ip_from_query: missing value, expected on or off"
+        );
+    }
+
+    #[test]
+    fn text_keys() {
+        let c =
+            config("tracker.redirect_url https://example.org/about us\naccess.stats_path /status");
+        assert_eq!(
+            c.redirect_url.as_deref(),
+            Some("https://example.org/about us")
+        );
+        assert_eq!(c.stats_path, "status");
+        assert_eq!(config("access.stats_path //x").stats_path, "/x");
+        assert_eq!(config("access.stats_path s/t").stats_path, "s/t");
+        assert_eq!(
+            reason("access.stats_path /"),
+            "access.stats_path: expected a URL path such as `stats`, got `/`"
+        );
+        assert_eq!(
+            reason("tracker.redirect_url"),
+            "tracker.redirect_url: missing value, expected a URL"
+        );
+    }
+
+    #[test]
+    fn opentracker_keys_not_built_warn() {
+        let keys = [
+            "access.whitelist",
+            "access.blacklist",
+            "access.fifo_add",
+            "access.fifo_delete",
+            "access.stats",
+            "access.proxy",
+            "livesync.cluster.listen",
+            "livesync.cluster.node_ip",
+            "batchsync.cluster.admin_ip",
+            "tracker.rootdir",
+            "tracker.user",
+        ];
+        for key in keys {
+            let parsed = ok(&format!("\n{key} some-value\n"));
+            assert_eq!(parsed.config, Config::default(), "{key}");
+            assert_eq!(parsed.warnings.len(), 1, "{key}");
+            let warning = &parsed.warnings[0];
+            assert_eq!(warning.line, 2);
+            assert!(
+                warning.message.starts_with(&format!("{key}: ")),
+                "{}",
+                warning.message
+            );
+            assert!(warning.message.contains("not built"), "{}", warning.message);
+            assert_eq!(
+                reason(key),
+                format!("{key}: missing value, expected a value")
+            );
+        }
+        for key in ["access.whitelist", "access.blacklist"] {
+            let parsed = ok(&format!("{key} /etc/list"));
+            assert!(parsed.warnings[0].message.contains("runs OPEN"), "{key}");
+            assert!(
+                parsed.warnings[0].message.contains("tracks every torrent"),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn udp_workers_needs_a_number() {
+        let parsed = ok("listen.udp.workers 4");
+        assert_eq!(parsed.config, Config::default());
+        assert_eq!(parsed.warnings.len(), 1);
+        assert!(parsed.warnings[0]
+            .message
+            .contains("trackseed serves UDP in its event loop; ignored"));
+        assert_eq!(
+            reason("listen.udp.workers four"),
+            "listen.udp.workers: expected a whole number, got `four`"
+        );
+        assert_eq!(
+            reason("listen.udp.workers"),
+            "listen.udp.workers: missing value, expected a whole number"
+        );
+    }
+
+    #[test]
+    fn unknown_keys() {
+        let e = err("tracker.interval 60\n\ntracker.foo 1\n");
+        assert_eq!(e.line, 3);
+        assert!(
+            e.reason.starts_with("unknown key `tracker.foo`"),
+            "{}",
+            e.reason
+        );
+        // Keys match whole words, not prefixes as in opentracker's parser.
+        assert!(reason("listen.tcp_udpx 1.2.3.4").starts_with("unknown key `listen.tcp_udpx`"));
+        assert!(reason("tracker.foo").starts_with("unknown key `tracker.foo`"));
+        assert!(reason("TRACKER.INTERVAL 5").starts_with("unknown key `TRACKER.INTERVAL`"));
+    }
+
+    #[test]
+    fn line_length_limit() {
+        let fits = format!(
+            "tracker.redirect_url http://e/{}",
+            "a".repeat(MAX_LINE_LEN - 30)
+        );
+        assert_eq!(fits.len(), MAX_LINE_LEN);
+        let c = config(&format!("{fits}\r\n{fits}"));
+        assert_eq!(
+            c.redirect_url.as_deref(),
+            Some(&fits["tracker.redirect_url ".len()..])
+        );
+        let long = format!("{fits}a");
+        let e = err(&format!("# ok\n{long}\n"));
+        assert_eq!(e.line, 2);
+        assert_eq!(e.reason, "line is 513 bytes long; at most 512 are allowed");
+        // The limit holds for comments too: opentracker would have split such a line.
+        assert_eq!(err(&format!("#{long}")).line, 1);
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let e = parse(b"tracker.interval 60\ntracker.user n\xffbody\n").expect_err("invalid UTF-8");
+        assert_eq!(
+            e,
+            LineError {
+                line: 2,
+                reason: "line is not valid UTF-8".to_string()
+            }
+        );
+        assert_eq!(e.to_string(), "line 2: line is not valid UTF-8");
+    }
+
+    #[test]
+    fn debian_opentracker_conf() {
+        let parsed = ok(DEBIAN_CONF);
+        assert_eq!(parsed.config.listens, [listen("0.0.0.0:6969", true, true)]);
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!(parsed.warnings[0].line, 15);
+        assert!(parsed.warnings[0].message.starts_with("access.whitelist: "));
+        assert!(parsed.config.validate().is_ok());
+    }
+
+    #[test]
+    fn every_length_never_panics() {
+        for fixture in SWEEP_FIXTURES {
+            let bytes = fixture.as_bytes();
+            for len in 0..=bytes.len() {
+                let _ = parse(&bytes[..len]);
+            }
+        }
+    }
+
+    #[test]
+    fn load_reads_and_reports_paths() {
+        let dir =
+            std::env::temp_dir().join(format!("trackseed-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        let good = dir.join("good.conf");
+        std::fs::write(&good, DEBIAN_CONF).expect("write fixture");
+        assert_eq!(load(&good).expect("loads").warnings.len(), 1);
+        let bad = dir.join("bad.conf");
+        std::fs::write(&bad, "\n\ntracker.max_peers abc\n").expect("write fixture");
+        let e = load(&bad).expect_err("bad value");
+        assert!(matches!(&e, Error::ConfigParse { line: 3, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}:3: tracker.max_peers: expected a whole number, got `abc`",
+                bad.display()
+            )
+        );
+        let missing = dir.join("missing.conf");
+        let e = load(&missing).expect_err("no such file");
+        assert!(
+            matches!(&e, Error::ConfigRead { path, .. } if *path == missing),
+            "{e:?}"
+        );
+        std::fs::remove_dir_all(&dir).expect("remove temp dir");
+    }
+
+    fn invalid(config: Config) -> String {
+        match config.validate() {
+            Err(Error::ConfigInvalid { reason }) => reason,
+            other => panic!("expected ConfigInvalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validate_limits() {
+        let d = Config::default;
+        let limits = Config {
+            max_torrents: *MAX_TORRENTS_RANGE.end(),
+            max_peers: *MAX_PEERS_RANGE.end(),
+            interval_secs: *INTERVAL_SECS_RANGE.end(),
+            numwant_default: 0,
+            numwant_max: 1,
+            scrape_max: *SCRAPE_MAX_RANGE.end(),
+            http_max_connections: *HTTP_CONNECTIONS_RANGE.end(),
+            http_idle_timeout_secs: 1,
+            ..d()
+        };
+        assert!(limits.validate().is_ok());
+        assert!(Config {
+            interval_secs: *INTERVAL_SECS_RANGE.start(),
+            ..d()
+        }
+        .validate()
+        .is_ok());
+        let cases = [
+            (
+                Config {
+                    max_torrents: 0,
+                    ..d()
+                },
+                "tracker.max_torrents is 0; it must be from 1 to 16000000",
+            ),
+            (
+                Config {
+                    max_torrents: 16_000_001,
+                    ..d()
+                },
+                "tracker.max_torrents is 16000001; it must be from 1 to 16000000",
+            ),
+            (
+                Config {
+                    max_peers: 0,
+                    ..d()
+                },
+                "tracker.max_peers is 0; it must be from 1 to 100000000",
+            ),
+            (
+                Config {
+                    max_peers: 100_000_001,
+                    ..d()
+                },
+                "tracker.max_peers is 100000001; it must be from 1 to 100000000",
+            ),
+            (
+                Config {
+                    interval_secs: 1,
+                    ..d()
+                },
+                "tracker.interval is 1; it must be from 2 to 86400",
+            ),
+            (
+                Config {
+                    interval_secs: 86_401,
+                    ..d()
+                },
+                "tracker.interval is 86401; it must be from 2 to 86400",
+            ),
+            (
+                Config {
+                    numwant_max: 0,
+                    numwant_default: 0,
+                    ..d()
+                },
+                "tracker.numwant_max is 0; it must be at least 1",
+            ),
+            (
+                Config {
+                    numwant_default: 201,
+                    ..d()
+                },
+                "tracker.numwant_default (201) is larger than tracker.numwant_max (200)",
+            ),
+            (
+                Config {
+                    scrape_max: 0,
+                    ..d()
+                },
+                "tracker.scrape_max is 0; it must be from 1 to 1000",
+            ),
+            (
+                Config {
+                    scrape_max: 1001,
+                    ..d()
+                },
+                "tracker.scrape_max is 1001; it must be from 1 to 1000",
+            ),
+            (
+                Config {
+                    http_max_connections: 0,
+                    ..d()
+                },
+                "http.max_connections is 0; it must be from 1 to 65536",
+            ),
+            (
+                Config {
+                    http_max_connections: 65_537,
+                    ..d()
+                },
+                "http.max_connections is 65537; it must be from 1 to 65536",
+            ),
+            (
+                Config {
+                    http_idle_timeout_secs: 0,
+                    ..d()
+                },
+                "http.idle_timeout is 0; it must be at least 1",
+            ),
+        ];
+        for (config, want) in cases {
+            assert_eq!(invalid(config), want);
+        }
+    }
+}
