@@ -1,0 +1,580 @@
+//! The command line: opentracker's flags, read with getopt's rules so that an opentracker
+//! command line (an init script, a systemd unit) starts trackseed unchanged.
+//!
+//! Options are scanned in order, because order matters: `-i ip` sets the address for the `-p`
+//! and `-P` that follow it. A flag's value is the rest of its argument (`-p80`) or the next
+//! argument (`-p 80`, even one starting with `-`). `--` ends the options; trackseed takes no
+//! operands. `-h`/`--help`, `-v`/`--version` and `--print-config` stop the scan where they stand.
+//!
+//! opentracker flags whose feature is not built yet (`-d -u -w -b -A -l -s`) are read with
+//! their value and then refused with [`Error::NotYetSupported`], so that trackseed never starts
+//! with a setting silently dropped (a whitelist, say, that it would not enforce).
+
+use std::ffi::{OsStr, OsString};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::slice;
+
+use crate::config::{self, Config, Listen};
+use crate::error::Error;
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Run the tracker with these settings.
+    Run(CliArgs),
+    /// `-h`, `--help`: print [`help_text`] and exit.
+    Help,
+    /// `-v`, `--version`: print the version and exit.
+    Version,
+    /// `--print-config`: print the embedded config ([`config::EMBEDDED`]) and exit.
+    PrintConfig,
+}
+
+/// The settings of a `Run` command line, to be applied over the config file with [`apply`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CliArgs {
+    /// `-f FILE`: the config file; `None` means the embedded one. The last `-f` wins.
+    pub config_file: Option<PathBuf>,
+    /// `-p PORT` (TCP) and `-P PORT` (UDP) on the address of the last `-i`, in order.
+    pub listens: Vec<Listen>,
+    /// `-r URL`: where `GET /` is redirected. The last `-r` wins.
+    pub redirect_url: Option<String>,
+}
+
+/// The address `-p`/`-P` bind before any `-i`: `::`, dual-stack any, as opentracker's.
+const DEFAULT_IP: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+
+/// opentracker flags that are read and then refused, with the feature each one names.
+const NOT_YET_SUPPORTED: [(u8, &str); 7] = [
+    (b'd', "-d (chroot/chdir directory)"),
+    (b'u', "-u (switch user)"),
+    (b'w', "-w (access whitelist)"),
+    (b'b', "-b (access blacklist)"),
+    (b'A', "-A (blessed admin network)"),
+    (b'l', "-l (state file loading)"),
+    (b's', "-s (live sync port)"),
+];
+
+/// What a short flag that takes a value does with it.
+#[derive(Clone, Copy)]
+enum ValueFlag {
+    /// `-f`
+    ConfigFile,
+    /// `-i`
+    Ip,
+    /// `-p` (TCP) and `-P` (UDP)
+    Port { tcp: bool },
+    /// `-r`
+    RedirectUrl,
+    /// A flag of [`NOT_YET_SUPPORTED`], with the feature it names.
+    NotYetSupported(&'static str),
+}
+
+impl ValueFlag {
+    fn of(flag: u8) -> Option<ValueFlag> {
+        match flag {
+            b'f' => Some(ValueFlag::ConfigFile),
+            b'i' => Some(ValueFlag::Ip),
+            b'p' => Some(ValueFlag::Port { tcp: true }),
+            b'P' => Some(ValueFlag::Port { tcp: false }),
+            b'r' => Some(ValueFlag::RedirectUrl),
+            _ => NOT_YET_SUPPORTED
+                .iter()
+                .find(|(refused, _)| *refused == flag)
+                .map(|(_, what)| ValueFlag::NotYetSupported(what)),
+        }
+    }
+}
+
+/// Parses the arguments after the program name.
+///
+/// Errors: [`Error::Usage`] for an unknown option, a missing or malformed value or an operand;
+/// [`Error::NotYetSupported`] for an opentracker flag whose feature is not built yet. The first
+/// problem in argument order is the one reported.
+pub fn parse(args: &[OsString]) -> Result<Command, Error> {
+    let mut scan = Scan {
+        cli: CliArgs::default(),
+        ip: DEFAULT_IP,
+    };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let stop = match arg.as_bytes() {
+            b"--" => return end_of_options(rest, scan.cli),
+            b"--help" => Some(Command::Help),
+            b"--version" => Some(Command::Version),
+            b"--print-config" => Some(Command::PrintConfig),
+            [b'-', b'-', ..] => return Err(unknown_option(&arg.to_string_lossy())),
+            [b'-', flag, attached @ ..] => scan.short_option(*flag, attached, &mut rest)?,
+            _ => return Err(unexpected_operand(arg)),
+        };
+        if let Some(command) = stop {
+            return Ok(command);
+        }
+    }
+    Ok(Command::Run(scan.cli))
+}
+
+/// Applies the command line over a config read from a file: `-p`/`-P` add to the file's
+/// listen lines, `-r` replaces its `tracker.redirect_url`.
+pub fn apply(args: &CliArgs, config: &mut Config) {
+    config.listens.extend(args.listens.iter().cloned());
+    if let Some(url) = &args.redirect_url {
+        config.redirect_url = Some(url.clone());
+    }
+}
+
+/// The `--help` text: every flag, the ones not supported yet, and where config keys are
+/// documented.
+pub fn help_text() -> String {
+    format!(
+        "\
+trackseed {version}: an opentracker-compatible BitTorrent tracker (HTTP and UDP)
+
+Usage: trackseed [-f config] [-i ip] [-p port] [-P port] [-r url] [-v] [-h]
+
+Options, as opentracker's (they apply over the config file):
+  -f FILE         read the config file FILE (default: the built-in config)
+  -i IP           the address for the -p and -P options after it (default: ::, which is
+                  dual-stack: every IPv6 and IPv4 address)
+  -p PORT         serve the HTTP tracker (TCP) on PORT at the current -i address; repeatable
+  -P PORT         serve the UDP tracker on PORT at the current -i address; repeatable
+  -r URL          redirect GET / to URL (overrides tracker.redirect_url)
+  -v, --version   print the version and exit
+  -h, --help      print this help and exit
+  --print-config  print the built-in config file and exit
+  --              end of options
+
+With no -p, -P or listen line in the config file, trackseed serves TCP and UDP on
+[::]:{port}. Port 0 lets the system pick a free port.
+
+opentracker options not supported yet (trackseed refuses to start with them):
+  -d DIR          chroot (as root) or chdir to DIR
+  -u USER         switch to USER after binding
+  -w FILE         access whitelist
+  -b FILE         access blacklist
+  -A IP[/BITS]    bless a network for stats, sync and full scrape
+  -l FILE         load a state dump at start
+  -s PORT         live sync port
+
+Config keys: `trackseed --print-config` prints the built-in config, which documents every
+key with its meaning, unit and default; copy it, edit it and pass it with -f.
+",
+        version = env!("CARGO_PKG_VERSION"),
+        port = config::DEFAULT_PORT,
+    )
+}
+
+/// The state of a scan: what is gathered so far and the current `-i` address.
+struct Scan {
+    cli: CliArgs,
+    ip: IpAddr,
+}
+
+impl Scan {
+    /// Reads one short option, `-x` followed by `attached` bytes in the same argument. A flag
+    /// with a value takes `attached`, or else the next argument. `-h` and `-v` end the scan
+    /// (so `-vh` is `-v`, as getopt with opentracker's exit-on-`-v` has it). Returns the
+    /// command when the scan ends.
+    fn short_option(
+        &mut self,
+        flag: u8,
+        attached: &[u8],
+        rest: &mut slice::Iter<'_, OsString>,
+    ) -> Result<Option<Command>, Error> {
+        match flag {
+            b'h' => return Ok(Some(Command::Help)),
+            b'v' => return Ok(Some(Command::Version)),
+            _ => {}
+        }
+        let kind =
+            ValueFlag::of(flag).ok_or_else(|| unknown_option(&short_name(flag, attached)))?;
+        let value = match attached {
+            [] => rest.next().map(|arg| arg.as_bytes()).unwrap_or_default(),
+            _ => attached,
+        };
+        if value.is_empty() {
+            return Err(usage(format!("option -{} needs a value", char::from(flag))));
+        }
+        self.option(flag, kind, value)?;
+        Ok(None)
+    }
+
+    /// Applies flag `flag`, of kind `kind`, with its non-empty `value`.
+    fn option(&mut self, flag: u8, kind: ValueFlag, value: &[u8]) -> Result<(), Error> {
+        match kind {
+            ValueFlag::ConfigFile => {
+                self.cli.config_file = Some(PathBuf::from(OsStr::from_bytes(value)));
+            }
+            ValueFlag::Ip => self.ip = parse_ip(utf8(flag, value)?)?,
+            ValueFlag::Port { tcp } => {
+                let port = config::parse_port(utf8(flag, value)?)
+                    .map_err(|why| usage(format!("option -{}: {why}", char::from(flag))))?;
+                let addr = SocketAddr::new(self.ip, port);
+                self.cli.listens.push(Listen {
+                    addr,
+                    tcp,
+                    udp: !tcp,
+                });
+            }
+            ValueFlag::RedirectUrl => self.cli.redirect_url = Some(utf8(flag, value)?.to_string()),
+            ValueFlag::NotYetSupported(what) => {
+                return Err(Error::NotYetSupported {
+                    what: what.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value of flag `flag` as text.
+fn utf8(flag: u8, value: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(value).map_err(|_| {
+        usage(format!(
+            "option -{}: value is not valid UTF-8",
+            char::from(flag)
+        ))
+    })
+}
+
+/// `-i` takes an IPv4 or IPv6 address, the latter with or without brackets.
+fn parse_ip(text: &str) -> Result<IpAddr, Error> {
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse()
+        .map_err(|_| usage(format!("option -i: `{text}` is not an IP address")))
+}
+
+/// After `--`: nothing may follow, since trackseed takes no operands.
+fn end_of_options(mut rest: slice::Iter<'_, OsString>, cli: CliArgs) -> Result<Command, Error> {
+    match rest.next() {
+        Some(operand) => Err(unexpected_operand(operand)),
+        None => Ok(Command::Run(cli)),
+    }
+}
+
+/// `-x` for a printable flag; the whole argument otherwise (a non-ASCII byte is no flag name).
+fn short_name(flag: u8, attached: &[u8]) -> String {
+    if flag.is_ascii_graphic() {
+        format!("-{}", char::from(flag))
+    } else {
+        let mut arg = vec![flag];
+        arg.extend_from_slice(attached);
+        format!("-{}", String::from_utf8_lossy(&arg))
+    }
+}
+
+fn usage(message: String) -> Error {
+    Error::Usage(message)
+}
+
+fn unknown_option(name: &str) -> Error {
+    usage(format!("unknown option `{name}`; see `trackseed --help`"))
+}
+
+fn unexpected_operand(arg: &OsStr) -> Error {
+    usage(format!(
+        "unexpected argument `{}`: trackseed takes options only; see `trackseed --help`",
+        arg.to_string_lossy()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    fn run(list: &[&str]) -> CliArgs {
+        match parse(&args(list)) {
+            Ok(Command::Run(cli)) => cli,
+            other => panic!("{list:?} should give Run, gave {other:?}"),
+        }
+    }
+
+    fn usage_message(list: &[&str]) -> String {
+        match parse(&args(list)) {
+            Err(Error::Usage(message)) => message,
+            other => panic!("{list:?} should be a usage error, gave {other:?}"),
+        }
+    }
+
+    fn listen(addr: &str, tcp: bool) -> Listen {
+        let addr = addr.parse().expect("test address");
+        Listen {
+            addr,
+            tcp,
+            udp: !tcp,
+        }
+    }
+
+    #[test]
+    fn nothing_runs_with_defaults() {
+        assert_eq!(run(&[]), CliArgs::default());
+    }
+
+    #[test]
+    fn config_file() {
+        assert_eq!(
+            run(&["-f", "/etc/t.conf"]).config_file,
+            Some("/etc/t.conf".into())
+        );
+        assert_eq!(
+            run(&["-f/etc/t.conf"]).config_file,
+            Some("/etc/t.conf".into())
+        );
+        assert_eq!(run(&["-f", "a", "-f", "b"]).config_file, Some("b".into()));
+        assert_eq!(run(&["-f", "-p"]).config_file, Some("-p".into()));
+    }
+
+    #[test]
+    fn config_file_may_be_any_bytes() {
+        let path = OsStr::from_bytes(b"/tmp/\xff.conf").to_os_string();
+        let parsed = parse(&[OsString::from("-f"), path.clone()]).expect("parses");
+        assert_eq!(
+            parsed,
+            Command::Run(CliArgs {
+                config_file: Some(path.into()),
+                ..CliArgs::default()
+            })
+        );
+    }
+
+    #[test]
+    fn ports_default_to_dual_stack_any() {
+        let cli = run(&["-p", "80", "-P", "6969"]);
+        assert_eq!(
+            cli.listens,
+            [listen("[::]:80", true), listen("[::]:6969", false)]
+        );
+    }
+
+    #[test]
+    fn ip_applies_to_the_ports_after_it() {
+        let cli = run(&["-i", "127.0.0.1", "-p", "1", "-i", "::1", "-P", "2"]);
+        assert_eq!(
+            cli.listens,
+            [listen("127.0.0.1:1", true), listen("[::1]:2", false)]
+        );
+        let cli = run(&[
+            "-p",
+            "1",
+            "-i",
+            "10.0.0.1",
+            "-p",
+            "2",
+            "-P",
+            "3",
+            "-i",
+            "[fe80::1]",
+            "-p4",
+        ]);
+        assert_eq!(
+            cli.listens,
+            [
+                listen("[::]:1", true),
+                listen("10.0.0.1:2", true),
+                listen("10.0.0.1:3", false),
+                listen("[fe80::1]:4", true),
+            ]
+        );
+        assert_eq!(run(&["-i", "127.0.0.1"]).listens, []);
+    }
+
+    #[test]
+    fn attached_values() {
+        let cli = run(&["-p80", "-P0", "-i127.0.0.1", "-p443", "-rhttp://x/"]);
+        assert_eq!(
+            cli.listens,
+            [
+                listen("[::]:80", true),
+                listen("[::]:0", false),
+                listen("127.0.0.1:443", true)
+            ]
+        );
+        assert_eq!(cli.redirect_url.as_deref(), Some("http://x/"));
+    }
+
+    #[test]
+    fn redirect_url() {
+        assert_eq!(
+            run(&["-r", "http://example.org/"]).redirect_url.as_deref(),
+            Some("http://example.org/")
+        );
+        assert_eq!(
+            run(&["-r", "a", "-r", "b"]).redirect_url.as_deref(),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn help_and_version() {
+        for (list, want) in [
+            (&["-h"][..], Command::Help),
+            (&["--help"], Command::Help),
+            (&["-v"], Command::Version),
+            (&["--version"], Command::Version),
+            (&["--print-config"], Command::PrintConfig),
+            (&["-p", "1", "-h", "--bogus"], Command::Help),
+            (&["-vh"], Command::Version),
+            (&["-hv"], Command::Help),
+        ] {
+            assert_eq!(parse(&args(list)).expect("parses"), want, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        assert_eq!(run(&["-p", "1", "--"]).listens, [listen("[::]:1", true)]);
+        let message = usage_message(&["--", "-p"]);
+        assert_eq!(
+            message,
+            "unexpected argument `-p`: trackseed takes options only; see `trackseed --help`"
+        );
+    }
+
+    #[test]
+    fn not_yet_supported_flags_are_refused() {
+        let cases = [
+            (&["-d", "/var/empty"][..], "-d (chroot/chdir directory)"),
+            (&["-u", "nobody"], "-u (switch user)"),
+            (&["-w", "/etc/whitelist"], "-w (access whitelist)"),
+            (&["-b/etc/blacklist"], "-b (access blacklist)"),
+            (&["-A", "10.0.0.0/8"], "-A (blessed admin network)"),
+            (&["-l", "state"], "-l (state file loading)"),
+            (&["-i", "::1", "-s", "9696"], "-s (live sync port)"),
+        ];
+        for (list, want) in cases {
+            match parse(&args(list)) {
+                Err(Error::NotYetSupported { what }) => assert_eq!(what, want),
+                other => panic!("{list:?} should be refused, gave {other:?}"),
+            }
+        }
+        assert_eq!(usage_message(&["-w"]), "option -w needs a value");
+    }
+
+    #[test]
+    fn usage_errors() {
+        let cases = [
+            (&["-p"][..], "option -p needs a value"),
+            (&["-i", "::1", "-P"], "option -P needs a value"),
+            (&["-f", ""], "option -f needs a value"),
+            (
+                &["-p", "http"],
+                "option -p: expected a port number from 0 to 65535, got `http`",
+            ),
+            (
+                &["-P", "65536"],
+                "option -P: port `65536` is out of range (0 to 65535)",
+            ),
+            (
+                &["-p", "-1"],
+                "option -p: expected a port number from 0 to 65535, got `-1`",
+            ),
+            (
+                &["-i", "localhost"],
+                "option -i: `localhost` is not an IP address",
+            ),
+            (
+                &["-i", "1.2.3.4:80"],
+                "option -i: `1.2.3.4:80` is not an IP address",
+            ),
+            (&["-x"], "unknown option `-x`; see `trackseed --help`"),
+            (&["-xv"], "unknown option `-x`; see `trackseed --help`"),
+            (
+                &["-p", "1", "-q"],
+                "unknown option `-q`; see `trackseed --help`",
+            ),
+            (
+                &["--port=1"],
+                "unknown option `--port=1`; see `trackseed --help`",
+            ),
+            (&["-H"], "unknown option `-H`; see `trackseed --help`"),
+            (
+                &["serve"],
+                "unexpected argument `serve`: trackseed takes options only; see `trackseed --help`",
+            ),
+            (
+                &["-"],
+                "unexpected argument `-`: trackseed takes options only; see `trackseed --help`",
+            ),
+        ];
+        for (list, want) in cases {
+            assert_eq!(usage_message(list), want, "{list:?}");
+        }
+        let bad = OsStr::from_bytes(b"-\xff").to_os_string();
+        assert_eq!(
+            parse(&[bad]).expect_err("unknown").to_string(),
+            "unknown option `-\u{fffd}`; see `trackseed --help`"
+        );
+        let bad = OsStr::from_bytes(b"http://\xff").to_os_string();
+        assert_eq!(
+            parse(&[OsString::from("-r"), bad])
+                .expect_err("not UTF-8")
+                .to_string(),
+            "option -r: value is not valid UTF-8"
+        );
+    }
+
+    #[test]
+    fn apply_adds_listens_and_replaces_values() {
+        let mut config = Config {
+            listens: vec![listen("0.0.0.0:6969", true)],
+            redirect_url: Some("http://file/".to_string()),
+            ..Config::default()
+        };
+        apply(&run(&["-P", "1"]), &mut config);
+        assert_eq!(
+            config.listens,
+            [listen("0.0.0.0:6969", true), listen("[::]:1", false)]
+        );
+        assert_eq!(config.redirect_url.as_deref(), Some("http://file/"));
+        apply(&run(&["-r", "http://cli/"]), &mut config);
+        assert_eq!(config.redirect_url.as_deref(), Some("http://cli/"));
+        assert_eq!(config.listens.len(), 2);
+    }
+
+    #[test]
+    fn help_lists_every_flag() {
+        let help = help_text();
+        // The option column: each line's first word, and the second after a `-v, ` style pair.
+        let described: Vec<&str> = help
+            .lines()
+            .filter(|line| line.starts_with("  -"))
+            .flat_map(|line| line.trim_start().splitn(3, ' ').take(2))
+            .map(|word| word.trim_end_matches(','))
+            .collect();
+        let supported = [
+            "-f",
+            "-i",
+            "-p",
+            "-P",
+            "-r",
+            "-v",
+            "--version",
+            "-h",
+            "--help",
+        ];
+        for flag in supported.iter().chain(&["--print-config", "--"]) {
+            assert!(described.contains(flag), "{flag} is not described");
+        }
+        let (_, unsupported) = help
+            .split_once("not supported yet")
+            .expect("a section for them");
+        for (flag, _) in NOT_YET_SUPPORTED {
+            let flag = format!("  -{} ", char::from(flag));
+            assert!(
+                unsupported.contains(&flag),
+                "{flag} is not listed as unsupported"
+            );
+        }
+        assert!(help.contains("--print-config"));
+        assert!(help.lines().all(|line| line.len() <= 100));
+    }
+}
