@@ -753,6 +753,11 @@ access.whitelist /etc/opentracker/whitelist.txt
                 "listen.tcp [::1]80",
                 "listen.tcp: expected `:port` after `]`, got `80`",
             ),
+            (
+                "listen.udp",
+                "listen.udp: missing value, expected an address such as `0.0.0.0:6969`, \
+                 `[::]:6969` or `::`",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(reason(text), want, "{text:?}");
