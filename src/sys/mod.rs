@@ -1,0 +1,4 @@
+//! The only module allowed `unsafe`: system calls that std and mio do not wrap.
+#![allow(unsafe_code)]
+
+pub mod signals;

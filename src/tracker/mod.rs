@@ -1,0 +1,119 @@
+//! Announce and scrape logic, whatever the transport (opentracker's `trackerlogic.c`): the
+//! front ends [`udp`] and [`http`] turn request bytes into calls here and write the answers.
+
+pub mod conn_id;
+pub mod http;
+pub mod udp;
+
+use crate::clock::Secs;
+use crate::config::Config;
+use crate::ids::InfoHash;
+use crate::stats::Stats;
+use crate::swarm::{Announce, Counts, Refusal, Swarms, TorrentRef};
+
+/// Failure reason when the torrent table is full.
+pub const REASON_TORRENTS_FULL: &str =
+    "tracker full: too many torrents (tracker.max_torrents), try again later";
+/// Failure reason when the peer table is full.
+pub const REASON_PEERS_FULL: &str =
+    "tracker full: too many peers (tracker.max_peers), try again later";
+
+/// Policy values the front ends need, copied from the config.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub interval_secs: u32,
+    pub numwant_default: u32,
+    pub numwant_max: u32,
+    pub scrape_max: u32,
+    pub fullscrape: bool,
+    pub ip_from_query: bool,
+    pub redirect_url: Option<String>,
+    pub stats_path: String,
+}
+
+pub struct Tracker {
+    pub swarms: Swarms,
+    pub stats: Stats,
+    pub settings: Settings,
+    rng: u32,
+    /// Scratch for one scrape request's hashes (capacity `scrape_max`; never grows).
+    scrape_hashes: Vec<InfoHash>,
+    /// Scratch for one answer's compact peers, per family (`numwant_max` entries each).
+    peers4: Box<[u8]>,
+    peers6: Box<[u8]>,
+}
+
+impl Tracker {
+    pub fn new(config: &Config) -> Tracker {
+        let settings = Settings {
+            interval_secs: config.interval_secs,
+            numwant_default: config.numwant_default,
+            numwant_max: config.numwant_max,
+            scrape_max: config.scrape_max,
+            fullscrape: config.fullscrape,
+            ip_from_query: config.ip_from_query,
+            redirect_url: config.redirect_url.clone(),
+            stats_path: config.stats_path.clone(),
+        };
+        let seed = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8) as u32;
+        Tracker {
+            swarms: Swarms::new(config.max_torrents, config.max_peers, config.interval_secs),
+            stats: Stats::default(),
+            rng: seed | 1,
+            scrape_hashes: Vec::with_capacity(config.scrape_max as usize),
+            peers4: vec![0u8; config.numwant_max as usize * 6].into_boxed_slice(),
+            peers6: vec![0u8; config.numwant_max as usize * 18].into_boxed_slice(),
+            settings,
+        }
+    }
+
+    /// A fast pseudo-random number (xorshift32): peer sampling and interval jitter need no more.
+    pub fn random(&mut self) -> u32 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+
+    /// The interval to announce, randomised by ±10% as opentracker does (1620–1979 s for 1800) so
+    /// clients started together drift apart.
+    pub fn interval(&mut self) -> u32 {
+        let i = self.settings.interval_secs;
+        let spread = i / 5;
+        i - i / 10 + self.random() % (spread + 1)
+    }
+
+    /// Peers to return: what the client asked (or the default), capped by config and by `fit`.
+    pub fn numwant(&self, asked: Option<u32>, fit: usize) -> usize {
+        let n = asked
+            .unwrap_or(self.settings.numwant_default)
+            .min(self.settings.numwant_max);
+        (n as usize).min(fit)
+    }
+
+    /// Stores an announce and counts the outcome. On refusal, the failure reason for the client.
+    pub fn announce(
+        &mut self,
+        a: &Announce,
+        now: Secs,
+    ) -> Result<(Option<TorrentRef>, Counts), &'static str> {
+        match self.swarms.announce(a, now) {
+            Ok(r) => {
+                if a.event == crate::swarm::Event::Completed {
+                    self.stats.completed += 1;
+                }
+                Ok(r)
+            }
+            Err(Refusal::TorrentTableFull) => {
+                self.stats.refused_torrent_table_full += 1;
+                Err(REASON_TORRENTS_FULL)
+            }
+            Err(Refusal::PeerTableFull) => {
+                self.stats.refused_peer_table_full += 1;
+                Err(REASON_PEERS_FULL)
+            }
+        }
+    }
+}
