@@ -280,7 +280,11 @@ impl Swarms {
             }
         }
         tor.cursors = [Cursor::default(); 2];
-        tor.slot = now_slot;
+        // An empty torrent keeps the slot it was last seen with peers, for `sweep`'s grace
+        // period; `store` moves it to now before inserting.
+        if tor.peers() > 0 {
+            tor.slot = now_slot;
+        }
     }
 
     /// Records an announce. Returns the torrent (for peer selection) and its counters after the
@@ -338,6 +342,9 @@ impl Swarms {
     ) -> Result<(), Refusal> {
         let is_full = self.peers >= self.max_peers;
         let (mut pool, tor) = self.pool_and_torrent(t, family);
+        if tor.peers() == 0 {
+            tor.slot = now_slot;
+        }
         let heads = if family == 0 {
             &mut tor.heads4
         } else {
@@ -463,7 +470,8 @@ impl Swarms {
             }
             self.advance(t, now_slot);
             let tor = &self.torrents[t];
-            if tor.peers() == 0 && (tor.downloaded == 0 || now_slot - tor.slot >= keep_slots) {
+            let idle_slots = now_slot.wrapping_sub(tor.slot);
+            if tor.peers() == 0 && (tor.downloaded == 0 || idle_slots >= keep_slots) {
                 self.remove_torrent(t);
             }
         }

@@ -326,3 +326,27 @@ fn random_operations_match_a_model() {
         }
     }
 }
+
+#[test]
+fn completed_torrents_without_peers_are_kept_a_day() {
+    let mut s = Swarms::new(10, 100, 1800);
+    s.announce(&ann(1, v4(1, 1), true, Event::Completed), Secs(0))
+        .unwrap();
+    s.announce(&ann(1, v4(1, 1), true, Event::Stopped), Secs(10))
+        .unwrap();
+    s.sweep(Secs(3600), 10);
+    assert_eq!(s.scrape(&hash(1), Secs(3600)).unwrap().downloaded, 1);
+    s.sweep(Secs(23 * 3600), 10);
+    assert_eq!(s.torrent_count(), 1, "kept for 24 hours");
+    // A new peer after a long silence lands in the current slot and is not expired at once.
+    s.announce(&ann(1, v4(2, 1), false, Event::None), Secs(23 * 3600 + 5))
+        .unwrap();
+    assert_eq!(s.scrape(&hash(1), Secs(23 * 3600 + 6)).unwrap().leechers, 1);
+    s.announce(
+        &ann(1, v4(2, 1), false, Event::Stopped),
+        Secs(23 * 3600 + 7),
+    )
+    .unwrap();
+    s.sweep(Secs(48 * 3600), 10);
+    assert_eq!(s.torrent_count(), 0, "removed after 24 hours without peers");
+}
