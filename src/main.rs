@@ -1,0 +1,84 @@
+//! The `trackseed` binary: command line → config → tracker, and an exit code.
+//!
+//! Exit codes: 0 on success (including `--help`, `--version`, `--print-config`), 2 when the
+//! command line or the configuration is wrong, 1 when running fails (a socket cannot be bound,
+//! a system call fails).
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use trackseed::cli::{self, CliArgs, Command};
+use trackseed::config::{self, Config};
+use trackseed::error::Error;
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("trackseed: {error}");
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+fn run(args: &[OsString]) -> Result<(), Error> {
+    match cli::parse(args)? {
+        Command::Help => print(&cli::help_text()),
+        Command::Version => print(&format!(
+            "trackseed {} ({})\n",
+            env!("CARGO_PKG_VERSION"),
+            env!("TRACKSEED_TARGET")
+        )),
+        Command::PrintConfig => print(config::EMBEDDED),
+        Command::Run(cli_args) => trackseed::reactor::run(configure(&cli_args)?),
+    }
+}
+
+/// The config file (`-f`, else the embedded one) with the command line applied, validated.
+/// Warnings go to stderr.
+fn configure(cli_args: &CliArgs) -> Result<Config, Error> {
+    let mut config = match &cli_args.config_file {
+        Some(path) => load_with_warnings(path)?,
+        None => config::embedded(),
+    };
+    cli::apply(cli_args, &mut config);
+    config.validate()?;
+    Ok(config)
+}
+
+fn load_with_warnings(path: &Path) -> Result<Config, Error> {
+    let parsed = config::load(path)?;
+    for warning in &parsed.warnings {
+        let (line, message) = (warning.line, &warning.message);
+        eprintln!("trackseed: {}:{line}: warning: {message}", path.display());
+    }
+    Ok(parsed.config)
+}
+
+/// Writes `text` to stdout; a closed pipe (`trackseed --help | head -1`) is an error, not a
+/// panic as with `print!`.
+fn print(text: &str) -> Result<(), Error> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Io {
+            what: "writing to stdout",
+            source,
+        })
+}
+
+/// 2 for a wrong command line or configuration, 1 for a failure while running.
+fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::Usage(_)
+        | Error::ConfigRead { .. }
+        | Error::ConfigParse { .. }
+        | Error::ConfigInvalid { .. }
+        | Error::NotYetSupported { .. } => 2,
+        _ => 1,
+    }
+}
