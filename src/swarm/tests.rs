@@ -350,3 +350,9 @@ fn completed_torrents_without_peers_are_kept_a_day() {
     s.sweep(Secs(48 * 3600), 10);
     assert_eq!(s.torrent_count(), 0, "removed after 24 hours without peers");
 }
+
+#[test]
+fn record_sizes_are_as_documented() {
+    // config/trackseed.conf and `Config` document these figures.
+    assert!(TORRENT_RECORD_BYTES <= 128, "{TORRENT_RECORD_BYTES}");
+}
