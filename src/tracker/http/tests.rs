@@ -128,3 +128,34 @@ fn split_want_gives_each_family_a_quarter() {
     assert_eq!(split_want(40, 1000, 1000), (20, 20));
     assert_eq!(split_want(40, 1000, 20), (30, 10));
 }
+
+#[test]
+fn ip_parameters_only_count_when_enabled() {
+    let mut t = tracker();
+    let q = format!("/announce?info_hash={HASH}&port=1&left=0&ip=10.9.9.9");
+    get(&mut t, &q, "10.0.0.1:1");
+    let (_, body, _) = get(
+        &mut t,
+        &format!("/announce?info_hash={HASH}&port=2&left=5"),
+        "10.0.0.2:1",
+    );
+    assert!(
+        body.ends_with(b"5:peers6:\x0a\x00\x00\x01\x00\x01e"),
+        "source address used"
+    );
+    let config = Config {
+        ip_from_query: true,
+        ..Config::default()
+    };
+    let mut t = Tracker::new(&config);
+    get(&mut t, &q, "10.0.0.1:1");
+    let (_, body, _) = get(
+        &mut t,
+        &format!("/announce?info_hash={HASH}&port=2&left=5"),
+        "10.0.0.2:1",
+    );
+    assert!(
+        body.ends_with(b"5:peers6:\x0a\x09\x09\x09\x00\x01e"),
+        "ip parameter used"
+    );
+}
