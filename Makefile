@@ -1,0 +1,72 @@
+# Thin wrappers named for their purpose. CI runs `make test` (.ci/run).
+# Cross builds and qemu tests: cross/ (recipe in CROSS.md); the tools they need are installed once
+# by cross/setup.sh under $TRACKSEED_TOOLS (default ~/.cache/trackseed-cross).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+# `make test` must run its steps in the order given, failing fast, even under `make -j`.
+.NOTPARALLEL:
+
+CROSS_TARGETS := mips-unknown-linux-musl mipsel-unknown-linux-musl \
+                 armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl
+# Targets `make size` builds and checks against the budget in cross/size.sh.
+TARGETS ?= mipsel-unknown-linux-musl
+# The big-endian target `make test` runs under qemu.
+QEMU_TEST_TARGET := mips-unknown-linux-musl
+
+.PHONY: run test deps check fmt-check clippy forbid cargo-test mips-test \
+        cross-setup cross cross-test size clean
+
+## run: the tracker with its embedded default config (TCP+UDP 6969, dual-stack)
+run:
+	cargo run --release
+
+## test: everything CI checks, in order, stopping at the first failure
+test: deps check cargo-test mips-test size
+
+## deps: the Debian packages the tests need (installs them when root)
+deps:
+	tests/deps.sh
+
+## check: formatting, lints, forbidden macros
+check: fmt-check clippy forbid
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --all-targets -- -D warnings
+
+## forbid: no dbg!, todo! or unimplemented! left in src/ or tests/
+# The pattern is spelled with [!] so that it never matches this recipe line itself.
+forbid:
+	@if grep -rnE --exclude-dir=target '\b(dbg|todo|unimplemented)[!]' src tests; then \
+	  echo "forbid: remove the macros listed above" >&2; exit 1; \
+	fi
+
+## cargo-test: unit, integration, smoke and real-client tests, natively
+cargo-test:
+	cargo test --all-targets
+
+## mips-test: unit tests and the smoke test of a big-endian MIPS build, under qemu
+mips-test: cross-setup
+	cross/test.sh $(QEMU_TEST_TARGET)
+
+cross-setup:
+	cross/setup.sh
+
+## cross: static release builds for all four router targets
+cross: cross-setup
+	for t in $(CROSS_TARGETS); do cross/build.sh $$t; done
+
+## cross-test: cross/test.sh for all four router targets (stops at the first failure)
+cross-test: cross-setup
+	for t in $(CROSS_TARGETS); do cross/test.sh $$t; done
+
+## size: build $(TARGETS) and fail if a stripped binary is over budget
+size: cross-setup
+	for t in $(TARGETS); do cross/build.sh $$t; done
+	cross/size.sh $(TARGETS)
+
+clean:
+	cargo clean
