@@ -26,7 +26,7 @@ args=(
   -Z build-std-features=optimize_for_size  # std's smaller code paths over faster ones
 )
 started=$(date +%s)
-RUSTFLAGS="$CROSS_RUSTFLAGS" cargo "${args[@]}"
+RUSTFLAGS="$(cross_rustflags "$target")" cargo "${args[@]}"
 elapsed=$(( $(date +%s) - started ))
 
 bin="$(cross_bin "$target")"

@@ -39,6 +39,17 @@ cross_flags=(
 CROSS_RUSTFLAGS="${cross_flags[*]}"
 unset cross_flags
 
+# RUSTFLAGS for one target: the common flags, plus, on MIPS, a non-PIC static executable (no
+# GOT indirection, no dynamic relocations). Measured (stripped bytes, with / without):
+# mips 258,064 / 274,056, mipsel 259,312 / 275,112; armv7 225,636 / 163,332 and aarch64
+# 161,240 / 160,408 grow, so ARM keeps the default.
+cross_rustflags() {
+  case "$1" in
+    mips*) echo "$CROSS_RUSTFLAGS -C relocation-model=static" ;;
+    *) echo "$CROSS_RUSTFLAGS" ;;
+  esac
+}
+
 # The four router targets, in the order `make cross` builds them.
 CROSS_TARGETS=(
   mips-unknown-linux-musl          # big-endian MIPS32r2 (e.g. ath79)

@@ -38,7 +38,7 @@ unit_args=(
 # binary under qemu (no binfmt_misc here).
 env RUSTUP_TOOLCHAIN=nightly \
   "$runner_var=$runner" \
-  RUSTFLAGS="$CROSS_RUSTFLAGS" \
+  RUSTFLAGS="$(cross_rustflags "$target")" \
   timeout "$UNIT_TIMEOUT" cargo-zigbuild "${unit_args[@]}" || unit=$?
 
 smoke=0
