@@ -14,7 +14,7 @@ TARGETS ?= mipsel-unknown-linux-musl
 # The big-endian target `make test` runs under qemu.
 QEMU_TEST_TARGET := mips-unknown-linux-musl
 
-.PHONY: run test deps check fmt-check clippy forbid cargo-test mips-test \
+.PHONY: run test deps check fmt-check clippy forbid cargo-test mips-test fuzz \
         cross-setup cross cross-test size clean
 
 ## run: the tracker with its embedded default config (TCP+UDP 6969, dual-stack)
@@ -22,7 +22,7 @@ run:
 	cargo run --release
 
 ## test: everything CI checks, in order, stopping at the first failure
-test: deps check cargo-test mips-test size
+test: deps check cargo-test mips-test size fuzz
 
 ## deps: the Debian packages the tests need (installs them when root)
 deps:
@@ -54,6 +54,11 @@ mips-test: cross-setup
 
 cross-setup:
 	cross/setup.sh
+
+## fuzz: every parser's fuzz target for FUZZ_SECONDS each (default 10; tests/fuzz/run.sh)
+FUZZ_SECONDS ?= 10
+fuzz: cross-setup
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 ## cross: static release builds for all four router targets
 cross: cross-setup
