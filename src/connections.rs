@@ -13,6 +13,7 @@
 //! done, idle longer than `http.idle_timeout`, peer closed).
 
 use crate::clock::Secs;
+use crate::sys::zeroed::Zeroed;
 use crate::tracker::http::{self as front, After};
 use crate::tracker::Tracker;
 use crate::wire::http::{head_len, MAX_HEAD_LEN};
@@ -40,7 +41,7 @@ pub struct Connections {
     slots: Vec<Option<Conn>>,
     free: Vec<usize>,
     /// Slot i's input buffer is `bufs[i * stride ..][..MAX_HEAD_LEN]`, its output the rest.
-    bufs: Box<[u8]>,
+    bufs: Zeroed<u8>,
     stride: usize,
     out_cap: usize,
     token_base: usize,
@@ -54,19 +55,24 @@ enum Step {
 }
 
 impl Connections {
-    pub fn new(max: usize, out_cap: usize, token_base: usize, idle_secs: u32) -> Connections {
+    pub fn new(
+        max: usize,
+        out_cap: usize,
+        token_base: usize,
+        idle_secs: u32,
+    ) -> io::Result<Connections> {
         let stride = MAX_HEAD_LEN + out_cap;
         let mut slots = Vec::with_capacity(max);
         slots.resize_with(max, || None);
-        Connections {
+        Ok(Connections {
             slots,
             free: (0..max).rev().collect(),
-            bufs: vec![0u8; max * stride].into_boxed_slice(),
+            bufs: Zeroed::new(max * stride)?,
             stride,
             out_cap,
             token_base,
             idle_secs,
-        }
+        })
     }
 
     pub fn open_count(&self) -> usize {

@@ -152,14 +152,16 @@ pub fn run(config: Config) -> Result<(), Error> {
         let local = local.map_err(io_err("read bound address"))?;
         eprintln!("trackseed: listening {proto} {local}");
     }
-    let mut tracker = Tracker::new(&config);
+    let mut tracker =
+        Tracker::new(&config).map_err(io_err("reserve the torrent and peer tables"))?;
     let out_cap = front_http::out_capacity(config.numwant_max, config.scrape_max);
     let mut conns = Connections::new(
         config.http_max_connections as usize,
         out_cap,
         CONN_BASE,
         config.http_idle_timeout_secs,
-    );
+    )
+    .map_err(io_err("reserve the HTTP connection buffers"))?;
     let ids = ConnectionIds::new();
     let clock = Clock::new();
     let mut events = Events::with_capacity(256);

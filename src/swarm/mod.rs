@@ -27,8 +27,10 @@ pub mod pool;
 
 use crate::clock::Secs;
 use crate::ids::{InfoHash, PeerAddr};
+use crate::sys::zeroed::Zeroed;
 use pool::{Family, Head, Pool, PEERS_PER_CHUNK, V4, V6};
 use std::hash::{BuildHasher, RandomState};
+use std::io;
 
 /// Time slots a peer can be in: it expires once its slot is `SLOTS` slots old.
 pub const SLOTS: usize = 4;
@@ -129,7 +131,7 @@ pub struct Swarms {
     torrents: Vec<Torrent>,
     max_torrents: usize,
     free_torrents: Vec<u32>,
-    index: Box<[u32]>,
+    index: Zeroed<u32>,
     index_mask: usize,
     hasher: RandomState,
     pool4: Pool<V4>,
@@ -145,18 +147,19 @@ pub struct Swarms {
 pub const TORRENT_RECORD_BYTES: usize = std::mem::size_of::<Torrent>();
 
 impl Swarms {
-    /// Reserves every table. `interval_secs` sets the expiry slot length (half of it).
-    pub fn new(max_torrents: u32, max_peers: u32, interval_secs: u32) -> Swarms {
+    /// Reserves every table. `interval_secs` sets the expiry slot length (half of it). Fails
+    /// when the system refuses the address space.
+    pub fn new(max_torrents: u32, max_peers: u32, interval_secs: u32) -> io::Result<Swarms> {
         let max_torrents = max_torrents.max(1) as usize;
         let index_len = (max_torrents * 3 / 2 + 1).next_power_of_two();
         // Every chunk but a list's head is full, and only non-empty lists have a head.
         let peers = max_peers as usize;
         let chunks = peers.min(peers / PEERS_PER_CHUNK + 1 + max_torrents * LISTS);
-        Swarms {
+        Ok(Swarms {
             torrents: Vec::with_capacity(max_torrents),
             max_torrents,
             free_torrents: Vec::with_capacity(max_torrents),
-            index: vec![0u32; index_len].into_boxed_slice(),
+            index: Zeroed::new(index_len)?,
             index_mask: index_len - 1,
             hasher: RandomState::new(),
             pool4: Pool::with_capacity(chunks),
@@ -166,7 +169,7 @@ impl Swarms {
             slot_secs: (interval_secs / 2).max(1),
             sweep_at: 0,
             rng: (std::hash::BuildHasher::hash_one(&RandomState::new(), 1u8) as u32) | 1,
-        }
+        })
     }
 
     /// xorshift32: selection offsets need speed, not strength.

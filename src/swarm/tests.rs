@@ -36,7 +36,7 @@ fn peers_of(
 
 #[test]
 fn announce_counts_and_never_returns_self() {
-    let mut s = Swarms::new(10, 100, 1800);
+    let mut s = Swarms::new(10, 100, 1800).unwrap();
     let now = Secs(0);
     let (r, c) = s
         .announce(&ann(1, v4(1, 1), false, Event::Started), now)
@@ -75,7 +75,7 @@ fn announce_counts_and_never_returns_self() {
 
 #[test]
 fn seeders_get_leechers_only() {
-    let mut s = Swarms::new(10, 100, 1800);
+    let mut s = Swarms::new(10, 100, 1800).unwrap();
     for i in 0..5 {
         s.announce(&ann(1, v4(i, 1), true, Event::None), Secs(0))
             .unwrap();
@@ -93,7 +93,7 @@ fn seeders_get_leechers_only() {
 
 #[test]
 fn completed_counts_once_and_stopped_removes() {
-    let mut s = Swarms::new(10, 100, 1800);
+    let mut s = Swarms::new(10, 100, 1800).unwrap();
     s.announce(&ann(1, v4(1, 1), false, Event::Started), Secs(0))
         .unwrap();
     let (_, c) = s
@@ -135,7 +135,7 @@ fn completed_counts_once_and_stopped_removes() {
 
 #[test]
 fn full_tables_refuse_newcomers_and_keep_existing_swarms() {
-    let mut s = Swarms::new(2, 3, 1800);
+    let mut s = Swarms::new(2, 3, 1800).unwrap();
     s.announce(&ann(1, v4(1, 1), false, Event::None), Secs(0))
         .unwrap();
     s.announce(&ann(2, v4(2, 1), false, Event::None), Secs(0))
@@ -171,7 +171,7 @@ fn full_tables_refuse_newcomers_and_keep_existing_swarms() {
 #[test]
 fn peers_expire_after_one_and_a_half_to_two_intervals() {
     // interval 10 s: slots of 5 s, a peer lives 15..20 s after its last announce.
-    let mut s = Swarms::new(10, 100, 10);
+    let mut s = Swarms::new(10, 100, 10).unwrap();
     s.announce(&ann(1, v4(1, 1), false, Event::None), Secs(4))
         .unwrap();
     s.announce(&ann(1, v4(2, 1), false, Event::None), Secs(4))
@@ -194,7 +194,7 @@ fn peers_expire_after_one_and_a_half_to_two_intervals() {
 
 #[test]
 fn torrent_index_survives_many_inserts_and_removals() {
-    let mut s = Swarms::new(64, 1000, 1800);
+    let mut s = Swarms::new(64, 1000, 1800).unwrap();
     for round in 0..20u32 {
         for i in 0..64 {
             s.announce(&ann(round * 100 + i, v4(i, 1), false, Event::None), Secs(0))
@@ -218,7 +218,7 @@ fn torrent_index_survives_many_inserts_and_removals() {
 
 #[test]
 fn large_swarm_selection_is_bounded_distinct_and_rotates() {
-    let mut s = Swarms::new(10, 10_000, 1800);
+    let mut s = Swarms::new(10, 10_000, 1800).unwrap();
     let mut r = None;
     for i in 0..1000 {
         r = s
@@ -251,7 +251,7 @@ fn large_swarm_selection_is_bounded_distinct_and_rotates() {
 
 #[test]
 fn v6_peers_live_beside_v4() {
-    let mut s = Swarms::new(10, 100, 1800);
+    let mut s = Swarms::new(10, 100, 1800).unwrap();
     let p6 = PeerAddr::new("2001:db8::7".parse().unwrap(), 6881);
     s.announce(&ann(1, v4(1, 1), false, Event::None), Secs(0))
         .unwrap();
@@ -280,7 +280,7 @@ fn v6_peers_live_beside_v4() {
 #[test]
 fn random_operations_match_a_model() {
     use std::collections::HashMap;
-    let mut s = Swarms::new(8, 200, 10);
+    let mut s = Swarms::new(8, 200, 10).unwrap();
     let mut model: HashMap<(u32, [u8; 6]), (bool, u32)> = HashMap::new();
     let mut x: u32 = 0x1234_5678;
     let mut rnd = move || {
@@ -329,7 +329,7 @@ fn random_operations_match_a_model() {
 
 #[test]
 fn completed_torrents_without_peers_are_kept_a_day() {
-    let mut s = Swarms::new(10, 100, 1800);
+    let mut s = Swarms::new(10, 100, 1800).unwrap();
     s.announce(&ann(1, v4(1, 1), true, Event::Completed), Secs(0))
         .unwrap();
     s.announce(&ann(1, v4(1, 1), true, Event::Stopped), Secs(10))

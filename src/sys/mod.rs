@@ -2,3 +2,4 @@
 #![allow(unsafe_code)]
 
 pub mod signals;
+pub mod zeroed;

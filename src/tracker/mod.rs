@@ -44,7 +44,8 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(config: &Config) -> Tracker {
+    /// Reserves every table from the configured capacities.
+    pub fn new(config: &Config) -> std::io::Result<Tracker> {
         let settings = Settings {
             interval_secs: config.interval_secs,
             numwant_default: config.numwant_default,
@@ -56,15 +57,15 @@ impl Tracker {
             stats_path: config.stats_path.clone(),
         };
         let seed = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8) as u32;
-        Tracker {
-            swarms: Swarms::new(config.max_torrents, config.max_peers, config.interval_secs),
+        Ok(Tracker {
+            swarms: Swarms::new(config.max_torrents, config.max_peers, config.interval_secs)?,
             stats: Stats::default(),
             rng: seed | 1,
             scrape_hashes: Vec::with_capacity(config.scrape_max as usize),
             peers4: vec![0u8; config.numwant_max as usize * 6].into_boxed_slice(),
             peers6: vec![0u8; config.numwant_max as usize * 18].into_boxed_slice(),
             settings,
-        }
+        })
     }
 
     /// A fast pseudo-random number (xorshift32): peer sampling and interval jitter need no more.

@@ -2,7 +2,7 @@ use super::*;
 use crate::config::Config;
 
 fn tracker() -> Tracker {
-    Tracker::new(&Config::default())
+    Tracker::new(&Config::default()).unwrap()
 }
 
 const HASH: &str = "%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11";
@@ -147,7 +147,7 @@ fn ip_parameters_only_count_when_enabled() {
         ip_from_query: true,
         ..Config::default()
     };
-    let mut t = Tracker::new(&config);
+    let mut t = Tracker::new(&config).unwrap();
     get(&mut t, &q, "10.0.0.1:1");
     let (_, body, _) = get(
         &mut t,

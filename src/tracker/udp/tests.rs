@@ -3,7 +3,10 @@ use crate::config::Config;
 use crate::wire::udp::{ConnectionId, PROTOCOL_ID};
 
 fn setup() -> (Tracker, ConnectionIds) {
-    (Tracker::new(&Config::default()), ConnectionIds::new())
+    (
+        Tracker::new(&Config::default()).unwrap(),
+        ConnectionIds::new(),
+    )
 }
 
 fn connect(t: &mut Tracker, ids: &ConnectionIds, from: SocketAddr) -> ConnectionId {

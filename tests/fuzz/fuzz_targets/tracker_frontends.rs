@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         max_peers: 8,
         ..Config::default()
     };
-    let mut t = Tracker::new(&config);
+    let mut t = Tracker::new(&config).unwrap();
     let ids = ConnectionIds::new();
     let mut out = vec![0u8; 4096];
     for (i, part) in data.split(|&b| b == 0xff).enumerate() {
