@@ -55,7 +55,7 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
         t.stats.http_announces += 1;
         announce(t, req.query, from, now, out, keep_alive)
     } else if path == b"scrape" && req.query.is_empty() {
-        if !t.settings.fullscrape {
+        if !t.config.fullscrape {
             return error_page(t, out, Status::Forbidden, keep_alive);
         }
         t.stats.http_full_scrapes += 1;
@@ -65,8 +65,8 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
     } else if path.starts_with(b"sc") {
         t.stats.http_scrapes += 1;
         scrape(t, req.query, now, out, keep_alive)
-    } else if path.is_empty() && t.settings.redirect_url.is_some() {
-        let url = t.settings.redirect_url.as_deref().unwrap_or_default();
+    } else if path.is_empty() && t.config.redirect_url.is_some() {
+        let url = t.config.redirect_url.as_deref().unwrap_or_default();
         out.put(b"HTTP/1.1 302 Found\r\nLocation: ");
         out.put(url.as_bytes());
         out.put(b"\r\nContent-Length: 0\r\n");
@@ -110,6 +110,12 @@ fn error_page(t: &mut Tracker, out: &mut Out, status: Status, keep_alive: bool) 
     after(keep_alive)
 }
 
+/// A request the tracker cannot use: counted, and answered 400 with a bencoded reason.
+fn bad_request(t: &mut Tracker, out: &mut Out, reason: &str, keep_alive: bool) -> After {
+    t.stats.http_errors += 1;
+    failure(out, Status::BadRequest, reason, keep_alive)
+}
+
 /// A bencoded failure reason with `status` (200 for tracker refusals, 400 for bad parameters).
 fn failure(out: &mut Out, status: Status, reason: &str, keep_alive: bool) -> After {
     let len = "d14:failure reason:e".len() + decimal_len(reason.len()) + reason.len();
@@ -129,7 +135,7 @@ fn decimal_len(mut v: usize) -> usize {
 
 fn announce_addr(t: &Tracker, q: &AnnounceQuery, from: SocketAddr) -> IpAddr {
     let source = from.ip().to_canonical();
-    if !t.settings.ip_from_query {
+    if !t.config.ip_from_query {
         return source;
     }
     let same_family = if source.is_ipv4() { q.ipv4 } else { q.ipv6 };
@@ -155,21 +161,12 @@ fn announce(
                 keep_alive,
             );
         }
-        Err(e) => {
-            t.stats.http_errors += 1;
-            return failure(out, Status::BadRequest, e.reason(), keep_alive);
-        }
+        Err(e) => return bad_request(t, out, e.reason(), keep_alive),
     };
     let port = match q.port {
         Some(p) if p != 0 => p,
-        Some(_) => {
-            t.stats.http_errors += 1;
-            return failure(out, Status::BadRequest, "invalid port 0", keep_alive);
-        }
-        None => {
-            t.stats.http_errors += 1;
-            return failure(out, Status::BadRequest, "port is missing", keep_alive);
-        }
+        Some(_) => return bad_request(t, out, "invalid port 0", keep_alive),
+        None => return bad_request(t, out, "port is missing", keep_alive),
     };
     let peer = PeerAddr::new(announce_addr(t, &q, from), port);
     let is_seeder = q.left == Some(0);
@@ -302,36 +299,12 @@ fn scrape(
     out: &mut Out,
     keep_alive: bool,
 ) -> After {
-    let max = t.settings.scrape_max as usize;
+    // The scratch list is taken out of the tracker while the tables are read, and put back.
     let mut hashes = std::mem::take(&mut t.scrape_hashes);
-    hashes.clear();
-    for h in query::scrape_hashes(query_bytes) {
-        let Ok(h) = h else {
-            t.scrape_hashes = hashes;
-            t.stats.http_errors += 1;
-            return failure(
-                out,
-                Status::BadRequest,
-                "info_hash is not 20 bytes",
-                keep_alive,
-            );
-        };
-        if hashes.len() < max && !hashes.contains(&h) {
-            hashes.push(h);
-        }
-    }
-    if hashes.is_empty() {
+    if let Err(reason) = collect_scrape_hashes(query_bytes, t.config.scrape_max, &mut hashes) {
         t.scrape_hashes = hashes;
-        t.stats.http_errors += 1;
-        return failure(
-            out,
-            Status::BadRequest,
-            "scrape needs an info_hash",
-            keep_alive,
-        );
+        return bad_request(t, out, reason, keep_alive);
     }
-    // Bencode dictionaries are sorted by key.
-    hashes.sort_unstable();
     let at = http::put_head_unsized(out, Status::Ok, keep_alive);
     let body_start = out.len();
     out.put(b"d5:filesd");
@@ -345,6 +318,28 @@ fn scrape(
     http::patch_length(out, at, body_len);
     t.scrape_hashes = hashes;
     after(keep_alive)
+}
+
+/// The distinct info hashes of a scrape query, at most `max` (extras are ignored, as aquatic
+/// does), sorted as bencode dictionary keys must be. `hashes` has capacity `max`, so this never
+/// allocates.
+fn collect_scrape_hashes(
+    query_bytes: &[u8],
+    max: u32,
+    hashes: &mut Vec<InfoHash>,
+) -> Result<(), &'static str> {
+    hashes.clear();
+    for h in query::scrape_hashes(query_bytes) {
+        let h = h.map_err(|_| "info_hash is not 20 bytes")?;
+        if hashes.len() < max as usize && !hashes.contains(&h) {
+            hashes.push(h);
+        }
+    }
+    if hashes.is_empty() {
+        return Err("scrape needs an info_hash");
+    }
+    hashes.sort_unstable();
+    Ok(())
 }
 
 fn put_scrape_entry(out: &mut Out, h: &InfoHash, c: Counts) {

@@ -18,23 +18,11 @@ pub const REASON_TORRENTS_FULL: &str =
 pub const REASON_PEERS_FULL: &str =
     "tracker full: too many peers (tracker.max_peers), try again later";
 
-/// Policy values the front ends need, copied from the config.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub interval_secs: u32,
-    pub numwant_default: u32,
-    pub numwant_max: u32,
-    pub scrape_max: u32,
-    pub fullscrape: bool,
-    pub ip_from_query: bool,
-    pub redirect_url: Option<String>,
-    pub stats_path: String,
-}
-
 pub struct Tracker {
     pub swarms: Swarms,
     pub stats: Stats,
-    pub settings: Settings,
+    /// The configuration the tracker was started with (policy values the front ends read).
+    pub config: Config,
     rng: u32,
     /// Scratch for one scrape request's hashes (capacity `scrape_max`; never grows).
     scrape_hashes: Vec<InfoHash>,
@@ -46,16 +34,6 @@ pub struct Tracker {
 impl Tracker {
     /// Reserves every table from the configured capacities.
     pub fn new(config: &Config) -> std::io::Result<Tracker> {
-        let settings = Settings {
-            interval_secs: config.interval_secs,
-            numwant_default: config.numwant_default,
-            numwant_max: config.numwant_max,
-            scrape_max: config.scrape_max,
-            fullscrape: config.fullscrape,
-            ip_from_query: config.ip_from_query,
-            redirect_url: config.redirect_url.clone(),
-            stats_path: config.stats_path.clone(),
-        };
         let seed = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8) as u32;
         Ok(Tracker {
             swarms: Swarms::new(config.max_torrents, config.max_peers, config.interval_secs)?,
@@ -64,7 +42,7 @@ impl Tracker {
             scrape_hashes: Vec::with_capacity(config.scrape_max as usize),
             peers4: vec![0u8; config.numwant_max as usize * 6].into_boxed_slice(),
             peers6: vec![0u8; config.numwant_max as usize * 18].into_boxed_slice(),
-            settings,
+            config: config.clone(),
         })
     }
 
@@ -81,7 +59,7 @@ impl Tracker {
     /// The interval to announce, randomised by ±10% as opentracker does (1620–1979 s for 1800) so
     /// clients started together drift apart.
     pub fn interval(&mut self) -> u32 {
-        let i = self.settings.interval_secs;
+        let i = self.config.interval_secs;
         let spread = i / 5;
         i - i / 10 + self.random() % (spread + 1)
     }
@@ -89,8 +67,8 @@ impl Tracker {
     /// Peers to return: what the client asked (or the default), capped by config and by `fit`.
     pub fn numwant(&self, asked: Option<u32>, fit: usize) -> usize {
         let n = asked
-            .unwrap_or(self.settings.numwant_default)
-            .min(self.settings.numwant_max);
+            .unwrap_or(self.config.numwant_default)
+            .min(self.config.numwant_max);
         (n as usize).min(fit)
     }
 

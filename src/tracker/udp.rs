@@ -94,7 +94,7 @@ pub fn handle(
                 return mismatch(t, s.transaction_id(), packet.len(), out);
             }
             t.stats.udp_scrapes += 1;
-            let max = MAX_SCRAPE_HASHES.min(t.settings.scrape_max as usize);
+            let max = MAX_SCRAPE_HASHES.min(t.config.scrape_max as usize);
             let mut len = udp::emit_scrape_header(out, s.transaction_id());
             for h in s.info_hashes().take(max) {
                 let c = t.swarms.scrape(&h, now).unwrap_or_default();
