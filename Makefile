@@ -11,6 +11,8 @@ CROSS_TARGETS := mips-unknown-linux-musl mipsel-unknown-linux-musl \
                  armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl
 # Targets `make size` builds and checks against the budget in cross/size.sh.
 TARGETS ?= mipsel-unknown-linux-musl
+# Test logs `make test` adds up in its closing line.
+TEST_LOGS := target/cargo-test.log target/mips-test.log
 # The big-endian target `make test` runs under qemu.
 QEMU_TEST_TARGET := mips-unknown-linux-musl
 
@@ -23,6 +25,7 @@ run:
 
 ## test: everything CI checks, in order, stopping at the first failure
 test: deps check cargo-test mips-test size fuzz
+	@tests/summary.sh $(TEST_LOGS)
 
 ## deps: the Debian packages the tests need (installs them when root)
 deps:
@@ -46,11 +49,13 @@ forbid:
 
 ## cargo-test: unit, integration, smoke and real-client tests, natively
 cargo-test:
-	cargo test --all-targets
+	@mkdir -p target
+	cargo test --all-targets 2>&1 | tee target/cargo-test.log
 
 ## mips-test: unit tests and the smoke test of a big-endian MIPS build, under qemu
 mips-test: cross-setup
-	cross/test.sh $(QEMU_TEST_TARGET)
+	@mkdir -p target
+	cross/test.sh $(QEMU_TEST_TARGET) 2>&1 | tee target/mips-test.log
 
 cross-setup:
 	cross/setup.sh
