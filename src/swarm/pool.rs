@@ -25,6 +25,15 @@ pub trait Family {
     /// The raw chunk: `PEERS_PER_CHUNK * LEN + 4` bytes.
     type Chunk: Copy + AsRef<[u8]> + AsMut<[u8]>;
     const ZERO: Self::Chunk;
+    /// Whether two `LEN`-byte addresses are equal: fixed-width loads, where a slice
+    /// comparison would call `memcmp` (the lookup's inner loop).
+    fn same(a: &[u8], b: &[u8]) -> bool;
+}
+
+fn word<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
+    let mut w = [0u8; N];
+    w.copy_from_slice(&b[at..at + N]);
+    w
 }
 
 /// IPv4 peers: 6-byte compact addresses.
@@ -33,6 +42,9 @@ impl Family for V4 {
     const LEN: usize = 6;
     type Chunk = [u8; PEERS_PER_CHUNK * 6 + 4];
     const ZERO: Self::Chunk = [0; PEERS_PER_CHUNK * 6 + 4];
+    fn same(a: &[u8], b: &[u8]) -> bool {
+        word::<4>(a, 0) == word::<4>(b, 0) && word::<2>(a, 4) == word::<2>(b, 4)
+    }
 }
 
 /// IPv6 peers: 18-byte compact addresses.
@@ -41,6 +53,11 @@ impl Family for V6 {
     const LEN: usize = 18;
     type Chunk = [u8; PEERS_PER_CHUNK * 18 + 4];
     const ZERO: Self::Chunk = [0; PEERS_PER_CHUNK * 18 + 4];
+    fn same(a: &[u8], b: &[u8]) -> bool {
+        word::<8>(a, 0) == word::<8>(b, 0)
+            && word::<8>(a, 8) == word::<8>(b, 8)
+            && word::<2>(a, 16) == word::<2>(b, 16)
+    }
 }
 
 /// A list is named by its head: chunk index + 1, or 0 when empty.
@@ -160,7 +177,11 @@ impl<F: Family> Pool<F> {
         let mut h = head;
         while h != 0 {
             let c = h - 1;
-            if let Some(pos) = self.addrs(c).chunks_exact(F::LEN).position(|a| a == addr) {
+            if let Some(pos) = self
+                .addrs(c)
+                .chunks_exact(F::LEN)
+                .position(|a| F::same(a, addr))
+            {
                 return Some(Place { chunk: c, pos });
             }
             h = self.next(c);
