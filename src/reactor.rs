@@ -59,7 +59,11 @@ fn socket_for(addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket>
         };
         socket.set_only_v6(!v6.is_unspecified())?;
     }
-    socket.set_reuse_address(true)?;
+    if ty == Type::STREAM {
+        // Restarting must not wait for old connections in TIME_WAIT. Not on UDP: there
+        // SO_REUSEADDR would let another socket share (and steal datagrams from) our port.
+        socket.set_reuse_address(true)?;
+    }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     Ok(socket)

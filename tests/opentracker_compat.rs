@@ -16,8 +16,7 @@
 //! - multi-hash scrape: trackseed answers distinct hashes sorted (bencode dictionary order),
 //!   opentracker in request order, repeats included;
 //! - the `event=stopped` answer: opentracker's has no `downloaded` key (trackseed's may);
-//! - the UDP error text: opentracker sends a trailing NUL after it (trackseed may not);
-//! - the interval: trackseed's range may reach 1980, one more than opentracker's 1979.
+//! - the UDP error text: opentracker sends a trailing NUL after it (trackseed may not).
 //!
 //! If opentracker is missing the tests fail and name the command that installs it.
 
@@ -40,12 +39,9 @@ const START_ATTEMPTS: usize = 5;
 /// asked meanwhile.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 const READY_POLLS: usize = 200;
-/// opentracker's interval: 1800 s - 180 + rand() % 360.
+/// opentracker's interval, and trackseed's: 1800 s - 180 + rand() % 360.
 const INTERVAL_MIN: i64 = 1620;
-const OPENTRACKER_INTERVAL_MAX: i64 = 1979;
-/// trackseed draws from 361 values (`i - i/10 + random % (i/5 + 1)`), so it can answer 1980,
-/// one more than opentracker ever does. Reported; tolerated here so the test is not flaky.
-const TRACKSEED_INTERVAL_MAX: i64 = 1980;
+const INTERVAL_MAX: i64 = 1979;
 /// BEP 15 connect magic.
 const MAGIC: u64 = 0x0417_2710_1980;
 const CONNECTION_ID_MISMATCH: &[u8] = b"Connection ID missmatch.";
@@ -600,14 +596,9 @@ fn compare_http_announce(
         "opentracker",
         o.interval,
         Some(o.min_interval),
-        OPENTRACKER_INTERVAL_MAX,
+        INTERVAL_MAX,
     );
-    check_interval(
-        "trackseed",
-        t.interval,
-        Some(t.min_interval),
-        TRACKSEED_INTERVAL_MAX,
-    );
+    check_interval("trackseed", t.interval, Some(t.min_interval), INTERVAL_MAX);
     assert_eq!(
         t.peers,
         expected_trackseed_peers(&o.peers, me, me_seeding, seeders, &ctx),
@@ -801,14 +792,9 @@ fn compare_stopped(step: &str, (so, bo): (u16, &[u8]), (st, bt): (u16, &[u8]), w
         "opentracker",
         o.interval,
         Some(o.min_interval),
-        OPENTRACKER_INTERVAL_MAX,
+        INTERVAL_MAX,
     );
-    check_interval(
-        "trackseed",
-        t.interval,
-        Some(t.min_interval),
-        TRACKSEED_INTERVAL_MAX,
-    );
+    check_interval("trackseed", t.interval, Some(t.min_interval), INTERVAL_MAX);
 }
 
 /// A full scrape `d5:filesd<20-byte hash>d8:completei..e10:downloadedi..e10:incompletei..ee...ee`
@@ -1011,7 +997,7 @@ fn compare_udp_announce(
     seeders: &[u16],
 ) -> (u32, u32) {
     let ctx = format!("{step}\n  opentracker: {o:?}\n  trackseed:   {t:?}");
-    let max = [OPENTRACKER_INTERVAL_MAX, TRACKSEED_INTERVAL_MAX];
+    let max = [INTERVAL_MAX, INTERVAL_MAX];
     for ((who, r), max) in [("opentracker", &o), ("trackseed", &t)]
         .into_iter()
         .zip(max)

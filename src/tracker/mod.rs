@@ -60,8 +60,7 @@ impl Tracker {
     /// clients started together drift apart.
     pub fn interval(&mut self) -> u32 {
         let i = self.config.interval_secs;
-        let spread = i / 5;
-        i - i / 10 + self.random() % (spread + 1)
+        i - i / 10 + self.random() % (i / 5).max(1)
     }
 
     /// Peers to return: what the client asked (or the default), capped by config and by `fit`.

@@ -144,3 +144,15 @@ fn reply_fits_one_datagram_and_scrape_counts() {
     );
     assert_eq!(&out[20..32], &[0; 12], "unknown torrent: zeros");
 }
+
+#[test]
+fn interval_is_randomised_as_opentracker_does() {
+    let (mut t, _) = setup();
+    let (mut lo, mut hi) = (u32::MAX, 0);
+    for _ in 0..20_000 {
+        let i = t.interval();
+        lo = lo.min(i);
+        hi = hi.max(i);
+    }
+    assert_eq!((lo, hi), (1620, 1979));
+}
