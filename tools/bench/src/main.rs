@@ -25,13 +25,15 @@ Runs trackseed, Debian's opentracker and a do-nothing tracker (the ceiling) one 
 other on loopback under the same load, and prints answered requests per second and per
 second of server CPU, memory per peer, idle memory and binary sizes.
 
-  --quick              2-second runs and the 100k fill only (a smoke run)
+  --quick              2 measured seconds per server in one round, and the 100k fill only
+                       (a smoke run)
   --only PART          run only PART: udp, http, http-close or memory (repeatable, or
                        comma-separated); sizes and idle RSS are always printed
-  --duration SECS      measured seconds per run (default 10; --quick 2)
-  --warmup SECS        unmeasured seconds before each run (default 1; --quick 0.5)
-  --rounds N           run the servers in turn N times per part and add the rounds up
-                       (smooths out drift of a shared machine; default 1)
+  --duration SECS      measured seconds per server and part (default 10; --quick 2)
+  --rounds N           split them into N rounds: each round starts every server in turn and
+                       loads it for SECS/N seconds; the rounds are added up. Interleaving
+                       evens out the drift of a shared machine (default 3; --quick 1)
+  --warmup SECS        unmeasured load after each start (default 0.5)
   --torrents N         torrents announced (default 10000)
   --peers N            distinct peers of the request-rate runs (default 100000)
   --fill N[,N...]      memory fills, cumulative, in peers (default 100000,1000000)
@@ -101,7 +103,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
     let mut a = Args {
         only: Vec::new(),
         schedule: Schedule {
-            warmup: Duration::from_millis(if quick { 500 } else { 1000 }),
+            warmup: Duration::from_millis(500),
             duration: Duration::from_secs(if quick { 2 } else { 10 }),
             drain: Duration::from_millis(500),
         },
@@ -121,7 +123,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         no_build: false,
         opentracker: None,
         pin: true,
-        rounds: 1,
+        rounds: if quick { 1 } else { 3 },
         server_cpu: None,
     };
     let mut it = argv.iter();
@@ -356,6 +358,7 @@ fn rate_run(
     part: Part,
     kind: &Kind,
     args: &Args,
+    schedule: &Schedule,
     ports: &mut PortPicker,
     idle: &mut Idle,
 ) -> io::Result<RunResult> {
@@ -377,7 +380,7 @@ fn rate_run(
             };
             let mut swarm = Swarm::new(server.addr, plan)?;
             swarm.connect(Duration::from_secs(5))?;
-            run::measure(&mut swarm, pid, &args.schedule)?
+            run::measure(&mut swarm, pid, schedule)?
         }
         Part::Http | Part::HttpClose => {
             let (mode, conns) = match part {
@@ -393,7 +396,7 @@ fn rate_run(
                 timeout: Duration::from_secs(2),
             };
             let mut load = HttpLoad::new(server.addr, plan)?;
-            run::measure(&mut load, pid, &args.schedule)?
+            run::measure(&mut load, pid, schedule)?
         }
         Part::Memory => unreachable!("not a rate run"),
     };
@@ -424,17 +427,20 @@ fn rate_section(
             args.close_conns
         ),
     };
-    let rounds = if args.rounds > 1 {
-        format!(", {} rounds added up", args.rounds)
-    } else {
-        String::new()
+    let slice = Schedule {
+        duration: s.duration / args.rounds,
+        ..*s
     };
     out(&format!(
-        "\n== {} ==\n{what}; {} torrents, {} peers; {:.1} s measured after {:.1} s warm-up{rounds}\n\n",
+        "\n== {} ==\n{what}; {} torrents, {} peers; {:.1} s measured per server: {} round{} of {:.1} s, \
+         servers in turn, each a fresh start with {:.1} s warm-up\n\n",
         part.name(),
         group(args.torrents as u64),
         group(args.peers as u64),
         s.duration.as_secs_f64(),
+        args.rounds,
+        if args.rounds == 1 { "" } else { "s" },
+        slice.duration.as_secs_f64(),
         s.warmup.as_secs_f64()
     ));
     let mut table = Table::new(&[
@@ -457,7 +463,7 @@ fn rate_section(
                 String::new()
             };
             progress(&format!("{}: {}{of}", part.name(), kind.name()));
-            *sum = sum.plus(&rate_run(part, kind, args, ports, idle)?);
+            *sum = sum.plus(&rate_run(part, kind, args, &slice, ports, idle)?);
         }
     }
     let mut results = Vec::new();
@@ -580,8 +586,9 @@ fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
         None
     };
     let exe = std::env::current_exe()?;
-    // One CPU for the load generator, another for the server under test (after the build,
-    // which would inherit the pinning).
+    let (machine, load) = report::machine(); // before the pinning narrows the CPUs seen
+                                             // One CPU for the load generator, another for the server under test (after the build,
+                                             // which would inherit the pinning).
     let cpus = trackseed_bench::sys::allowed_cpus();
     let pinning = if args.pin && cpus.len() >= 2 {
         trackseed_bench::sys::pin(0, cpus[0])?;
@@ -603,7 +610,6 @@ fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
     if args.runs("ceiling") {
         kinds.push(Kind::Null(exe));
     }
-    let (machine, load) = report::machine();
     let command: Vec<&str> = std::iter::once("bench")
         .chain(argv[1..].iter().map(String::as_str))
         .collect();
