@@ -16,7 +16,7 @@ TEST_LOGS := target/cargo-test.log target/mips-test.log
 # The big-endian target `make test` runs under qemu.
 QEMU_TEST_TARGET := mips-unknown-linux-musl
 
-.PHONY: run test deps check fmt-check clippy forbid cargo-test mips-test fuzz \
+.PHONY: bench run test deps check fmt-check clippy forbid cargo-test mips-test fuzz \
         cross-setup cross cross-test size clean
 
 ## run: the tracker with its embedded default config (TCP+UDP 6969, dual-stack)
@@ -77,6 +77,16 @@ cross-test: cross-setup
 size: cross-setup
 	for t in $(TARGETS); do cross/build.sh $$t; done
 	cross/size.sh $(TARGETS)
+
+## bench: trackseed vs Debian's opentracker vs a do-nothing tracker on loopback (tools/bench;
+## BENCH_ARGS=--quick for a smoke run), then the static x86_64 musl build's idle memory,
+## bytes per peer and size (the router build's figures, measured natively)
+BENCH := cargo run --release --manifest-path tools/bench/Cargo.toml --
+STATIC_BIN := target/cross/x86_64-unknown-linux-musl/release/trackseed
+bench: cross-setup
+	$(BENCH) $(BENCH_ARGS)
+	cross/build.sh x86_64-unknown-linux-musl
+	$(BENCH) --servers trackseed --only memory --trackseed $(CURDIR)/$(STATIC_BIN)
 
 clean:
 	cargo clean
