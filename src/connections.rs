@@ -106,7 +106,6 @@ impl Connections {
             self.free.push(i);
             return false;
         }
-        let _ = stream.set_nodelay(true);
         self.slots[i] = Some(Conn {
             stream,
             peer,
@@ -119,24 +118,26 @@ impl Connections {
         true
     }
 
-    fn close(&mut self, registry: &Registry, i: usize) {
-        if let Some(mut c) = self.slots[i].take() {
-            let _ = registry.deregister(&mut c.stream);
+    fn close(&mut self, i: usize) {
+        // Closing the descriptor removes it from the epoll set: no deregister call needed.
+        if self.slots[i].take().is_some() {
             self.free.push(i);
         }
     }
 
     /// Services slot `i` after a readiness event: reads, answers, writes until it would block.
-    pub fn service(&mut self, registry: &Registry, i: usize, t: &mut Tracker, now: Secs) {
+    /// `read_closed`: the event says the peer shut down its side (so the socket must be read
+    /// until it says so, see `drive`).
+    pub fn service(&mut self, i: usize, read_closed: bool, t: &mut Tracker, now: Secs) {
         if self.slots[i].is_none() {
             return; // A stale event for a slot closed earlier in this batch.
         }
-        if let Step::Close = self.drive(i, t, now) {
-            self.close(registry, i);
+        if let Step::Close = self.drive(i, read_closed, t, now) {
+            self.close(i);
         }
     }
 
-    fn drive(&mut self, i: usize, t: &mut Tracker, now: Secs) -> Step {
+    fn drive(&mut self, i: usize, read_closed: bool, t: &mut Tracker, now: Secs) -> Step {
         let (stride, out_cap) = (self.stride, self.out_cap);
         let buf = &mut self.bufs[i * stride..(i + 1) * stride];
         let (inbuf, outbuf) = buf.split_at_mut(MAX_HEAD_LEN);
@@ -144,6 +145,8 @@ impl Connections {
         let Some(c) = self.slots[i].as_mut() else {
             return Step::Close;
         };
+        // Whether a read in this call came back short, i.e. emptied the socket's receive queue.
+        let mut drained = false;
         // Bounded: every pass either makes progress or returns.
         loop {
             // 1. Send what is pending.
@@ -199,12 +202,20 @@ impl Connections {
                 c.in_len = 0;
                 continue;
             }
-            // 4. Read more.
+            // 4. Read more. After a short read the queue was empty: epoll (edge-triggered) reports
+            // every later arrival as a new event, so the read that would only say WouldBlock is
+            // skipped (one system call of about four per keep-alive request). Not when the peer
+            // has shut down: its end-of-file arrived with this event and must be read now.
+            if drained && !read_closed {
+                return Step::Keep;
+            }
+            let space = inbuf.len() - c.in_len;
             match c.stream.read(&mut inbuf[c.in_len..]) {
                 Ok(0) => return Step::Close,
                 Ok(n) => {
                     c.in_len += n;
                     c.last_active = now;
+                    drained = n < space;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Keep,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -214,14 +225,14 @@ impl Connections {
     }
 
     /// Closes connections silent for longer than the idle timeout.
-    pub fn expire(&mut self, registry: &Registry, now: Secs) {
+    pub fn expire(&mut self, now: Secs) {
         for i in 0..self.slots.len() {
             let idle = match &self.slots[i] {
                 Some(c) => now.saturating_sub(c.last_active) >= self.idle_secs,
                 None => false,
             };
             if idle {
-                self.close(registry, i);
+                self.close(i);
             }
         }
     }
