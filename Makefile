@@ -36,14 +36,16 @@ check: fmt-check clippy forbid
 
 fmt-check:
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path tools/bench/Cargo.toml -- --check
 
 clippy:
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --manifest-path tools/bench/Cargo.toml --all-targets -- -D warnings
 
 ## forbid: no dbg!, todo! or unimplemented! left in src/ or tests/
 # The pattern is spelled with [!] so that it never matches this recipe line itself.
 forbid:
-	@if grep -rnE --exclude-dir=target '\b(dbg|todo|unimplemented)[!]' src tests; then \
+	@if grep -rnE --exclude-dir=target '\b(dbg|todo|unimplemented)[!]' src tests tools; then \
 	  echo "forbid: remove the macros listed above" >&2; exit 1; \
 	fi
 

@@ -17,6 +17,12 @@
 //! whole. A peer therefore lives 1.5 to 2 intervals after its last announce (opentracker: 45
 //! minutes for a 30-minute interval), and only expired peers are ever walked.
 //!
+//! # Bytes
+//! An IPv4 peer costs 6.8 bytes in a full chunk (34 bytes for 5 compact addresses; an IPv6 one
+//! 18.8). A torrent costs its 128-byte record (checked at compile time), an index slot (4 bytes
+//! at a load of at most 2/3) and the unused part of the head chunk of each list in use. `make
+//! bench` measures 8.2 bytes of RSS per peer at 1M peers over 10k torrents (opentracker 12.5).
+//!
 //! # Capacity
 //! `max_torrents` records and `max_peers` peers (both families together). A new torrent or peer
 //! beyond that is refused with [`Refusal`]; nothing live is evicted. Expired peers and empty
