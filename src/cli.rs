@@ -41,17 +41,19 @@ pub struct CliArgs {
     pub listens: Vec<Listen>,
     /// `-r URL`: where `GET /` is redirected. The last `-r` wins.
     pub redirect_url: Option<String>,
+    /// `-w FILE`: the access whitelist (replaces the file's access list). The last wins.
+    pub whitelist: Option<PathBuf>,
+    /// `-b FILE`: the access blacklist (replaces the file's access list). The last wins.
+    pub blacklist: Option<PathBuf>,
 }
 
 /// The address `-p`/`-P` bind before any `-i`: `::`, dual-stack any, as opentracker's.
 const DEFAULT_IP: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// opentracker flags that are read and then refused, with the feature each one names.
-const NOT_YET_SUPPORTED: [(u8, &str); 7] = [
+const NOT_YET_SUPPORTED: [(u8, &str); 5] = [
     (b'd', "-d (chroot/chdir directory)"),
     (b'u', "-u (switch user)"),
-    (b'w', "-w (access whitelist)"),
-    (b'b', "-b (access blacklist)"),
     (b'A', "-A (blessed admin network)"),
     (b'l', "-l (state file loading)"),
     (b's', "-s (live sync port)"),
@@ -68,6 +70,8 @@ enum ValueFlag {
     Port { tcp: bool },
     /// `-r`
     RedirectUrl,
+    /// `-w` (true) and `-b` (false)
+    AccessList { is_white: bool },
     /// A flag of [`NOT_YET_SUPPORTED`], with the feature it names.
     NotYetSupported(&'static str),
 }
@@ -80,6 +84,8 @@ impl ValueFlag {
             b'p' => Some(ValueFlag::Port { tcp: true }),
             b'P' => Some(ValueFlag::Port { tcp: false }),
             b'r' => Some(ValueFlag::RedirectUrl),
+            b'w' => Some(ValueFlag::AccessList { is_white: true }),
+            b'b' => Some(ValueFlag::AccessList { is_white: false }),
             _ => NOT_YET_SUPPORTED
                 .iter()
                 .find(|(refused, _)| *refused == flag)
@@ -123,6 +129,11 @@ pub fn apply(args: &CliArgs, config: &mut Config) {
     if let Some(url) = &args.redirect_url {
         config.redirect_url = Some(url.clone());
     }
+    // A list given on the command line replaces the file's, whichever kind that was.
+    if args.whitelist.is_some() || args.blacklist.is_some() {
+        config.whitelist = args.whitelist.clone();
+        config.blacklist = args.blacklist.clone();
+    }
 }
 
 /// The `--help` text: every flag, the ones not supported yet, and where config keys are
@@ -132,7 +143,7 @@ pub fn help_text() -> String {
         "\
 trackseed {version}: an opentracker-compatible BitTorrent tracker (HTTP and UDP)
 
-Usage: trackseed [-f config] [-i ip] [-p port] [-P port] [-r url] [-v] [-h]
+Usage: trackseed [-f config] [-i ip] [-p port] [-P port] [-r url] [-w file | -b file] [-v] [-h]
 
 Options, as opentracker's (they apply over the config file):
   -f FILE         read the config file FILE (default: the built-in config)
@@ -141,6 +152,8 @@ Options, as opentracker's (they apply over the config file):
   -p PORT         serve the HTTP tracker (TCP) on PORT at the current -i address; repeatable
   -P PORT         serve the UDP tracker on PORT at the current -i address; repeatable
   -r URL          redirect GET / to URL (overrides tracker.redirect_url)
+  -w FILE         serve only the torrents listed in FILE (access whitelist; SIGHUP re-reads it)
+  -b FILE         refuse the torrents listed in FILE (access blacklist)
   -v, --version   print the version and exit
   -h, --help      print this help and exit
   --print-config  print the built-in config file and exit
@@ -152,8 +165,6 @@ With no -p, -P or listen line in the config file, trackseed serves TCP and UDP o
 opentracker options not supported yet (trackseed refuses to start with them):
   -d DIR          chroot (as root) or chdir to DIR
   -u USER         switch to USER after binding
-  -w FILE         access whitelist
-  -b FILE         access blacklist
   -A IP[/BITS]    bless a network for stats, sync and full scrape
   -l FILE         load a state dump at start
   -s PORT         live sync port
@@ -219,6 +230,14 @@ impl Scan {
                 });
             }
             ValueFlag::RedirectUrl => self.cli.redirect_url = Some(utf8(flag, value)?.to_string()),
+            ValueFlag::AccessList { is_white } => {
+                let path = Some(PathBuf::from(OsStr::from_bytes(value)));
+                if is_white {
+                    (self.cli.whitelist, self.cli.blacklist) = (path, None);
+                } else {
+                    (self.cli.whitelist, self.cli.blacklist) = (None, path);
+                }
+            }
             ValueFlag::NotYetSupported(what) => {
                 return Err(Error::NotYetSupported {
                     what: what.to_string(),
@@ -444,8 +463,6 @@ mod tests {
         let cases = [
             (&["-d", "/var/empty"][..], "-d (chroot/chdir directory)"),
             (&["-u", "nobody"], "-u (switch user)"),
-            (&["-w", "/etc/whitelist"], "-w (access whitelist)"),
-            (&["-b/etc/blacklist"], "-b (access blacklist)"),
             (&["-A", "10.0.0.0/8"], "-A (blessed admin network)"),
             (&["-l", "state"], "-l (state file loading)"),
             (&["-i", "::1", "-s", "9696"], "-s (live sync port)"),
@@ -457,6 +474,23 @@ mod tests {
             }
         }
         assert_eq!(usage_message(&["-w"]), "option -w needs a value");
+    }
+
+    #[test]
+    fn access_lists_replace_the_files() {
+        let cli = run(&["-w", "/etc/w", "-b/etc/b"]);
+        assert_eq!(
+            (cli.whitelist, cli.blacklist.clone()),
+            (None, cli.blacklist)
+        );
+        let cli = run(&["-w", "/etc/w"]);
+        let mut config = Config {
+            blacklist: Some("/x".into()),
+            ..Config::default()
+        };
+        apply(&cli, &mut config);
+        assert_eq!(config.whitelist, Some(PathBuf::from("/etc/w")));
+        assert_eq!(config.blacklist, None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
@@ -60,6 +60,15 @@ pub struct Config {
     pub redirect_url: Option<String>,
     /// `access.stats_path`: the path of the stats page, without its leading `/`. Default `stats`.
     pub stats_path: String,
+    /// `access.whitelist` / `-w`: only the torrents listed in this file are served. Default none.
+    pub whitelist: Option<PathBuf>,
+    /// `access.blacklist` / `-b`: the torrents listed in this file are refused. Default none.
+    /// At most one of whitelist and blacklist.
+    pub blacklist: Option<PathBuf>,
+    /// `access.fifo_add`: a FIFO (created if missing) whose hashes join the list at once.
+    pub fifo_add: Option<PathBuf>,
+    /// `access.fifo_delete`: a FIFO whose hashes leave the list at once.
+    pub fifo_delete: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -78,6 +87,10 @@ impl Default for Config {
             http_idle_timeout_secs: 30,
             redirect_url: None,
             stats_path: "stats".to_string(),
+            whitelist: None,
+            blacklist: None,
+            fifo_add: None,
+            fifo_delete: None,
         }
     }
 }
@@ -196,6 +209,21 @@ impl Config {
             HTTP_CONNECTIONS_RANGE,
         )?;
         in_range("http.idle_timeout", self.http_idle_timeout_secs, NOT_ZERO)?;
+        if self.whitelist.is_some() && self.blacklist.is_some() {
+            return Err(Error::ConfigInvalid {
+                reason: "access.whitelist and access.blacklist are both set; choose one".into(),
+            });
+        }
+        if (self.fifo_add.is_some() || self.fifo_delete.is_some())
+            && self.whitelist.is_none()
+            && self.blacklist.is_none()
+        {
+            return Err(Error::ConfigInvalid {
+                reason: "access.fifo_add and access.fifo_delete change an access list: set \
+                         access.whitelist or access.blacklist too"
+                    .into(),
+            });
+        }
         if self.numwant_default > self.numwant_max {
             return Err(Error::ConfigInvalid {
                 reason: format!(
@@ -286,6 +314,8 @@ enum Kind {
     RedirectUrl,
     /// `access.stats_path`.
     StatsPath,
+    /// A file path stored in the field this function selects.
+    Path(fn(&mut Config) -> &mut Option<PathBuf>),
     /// An opentracker key whose feature is not built: accepted with a warning (`note`).
     NotBuilt { numeric: bool, note: &'static str },
 }
@@ -300,10 +330,6 @@ const fn key(name: &'static str, kind: Kind) -> KeySpec {
     KeySpec { name, kind }
 }
 
-const ACCESS_LIST_NOTE: &str = "access lists are not built yet, so this list is ignored and the \
-     tracker runs OPEN: it tracks every torrent announced to it";
-const FIFO_NOTE: &str =
-    "dynamic access lists are not built yet; ignored (the FIFO is neither created nor read)";
 const LIVESYNC_NOTE: &str =
     "live sync between trackers is not built yet; ignored: this tracker shares no peers";
 
@@ -365,34 +391,10 @@ const KEYS: &[KeySpec] = &[
                    ignored",
         },
     ),
-    key(
-        "access.whitelist",
-        Kind::NotBuilt {
-            numeric: false,
-            note: ACCESS_LIST_NOTE,
-        },
-    ),
-    key(
-        "access.blacklist",
-        Kind::NotBuilt {
-            numeric: false,
-            note: ACCESS_LIST_NOTE,
-        },
-    ),
-    key(
-        "access.fifo_add",
-        Kind::NotBuilt {
-            numeric: false,
-            note: FIFO_NOTE,
-        },
-    ),
-    key(
-        "access.fifo_delete",
-        Kind::NotBuilt {
-            numeric: false,
-            note: FIFO_NOTE,
-        },
-    ),
+    key("access.whitelist", Kind::Path(|c| &mut c.whitelist)),
+    key("access.blacklist", Kind::Path(|c| &mut c.blacklist)),
+    key("access.fifo_add", Kind::Path(|c| &mut c.fifo_add)),
+    key("access.fifo_delete", Kind::Path(|c| &mut c.fifo_delete)),
     key(
         "access.stats",
         Kind::NotBuilt {
@@ -458,6 +460,7 @@ impl Kind {
             Kind::Switch(_) => "on or off",
             Kind::RedirectUrl => "a URL",
             Kind::StatsPath => "a URL path such as `stats`",
+            Kind::Path(_) => "a file path",
             Kind::NotBuilt { numeric: false, .. } => "a value",
         }
     }
@@ -477,6 +480,7 @@ impl Kind {
             Kind::Switch(field) => *field(config) = parse_switch(key, value)?,
             Kind::RedirectUrl => config.redirect_url = Some(value.to_string()),
             Kind::StatsPath => config.stats_path = parse_stats_path(key, value)?,
+            Kind::Path(field) => *field(config) = Some(PathBuf::from(value)),
             Kind::NotBuilt { numeric, note } => {
                 if *numeric {
                     parse_number(key, value)?;
@@ -893,10 +897,6 @@ access.whitelist /etc/opentracker/whitelist.txt
     #[test]
     fn opentracker_keys_not_built_warn() {
         let keys = [
-            "access.whitelist",
-            "access.blacklist",
-            "access.fifo_add",
-            "access.fifo_delete",
             "access.stats",
             "access.proxy",
             "livesync.cluster.listen",
@@ -922,14 +922,32 @@ access.whitelist /etc/opentracker/whitelist.txt
                 format!("{key}: missing value, expected a value")
             );
         }
-        for key in ["access.whitelist", "access.blacklist"] {
-            let parsed = ok(&format!("{key} /etc/list"));
-            assert!(parsed.warnings[0].message.contains("runs OPEN"), "{key}");
-            assert!(
-                parsed.warnings[0].message.contains("tracks every torrent"),
-                "{key}"
-            );
-        }
+    }
+
+    #[test]
+    fn access_list_keys() {
+        let c = ok("access.whitelist /etc/w\naccess.fifo_add /run/add\naccess.fifo_delete d\n");
+        assert!(c.warnings.is_empty());
+        assert_eq!(c.config.whitelist, Some(PathBuf::from("/etc/w")));
+        assert_eq!(c.config.fifo_add, Some(PathBuf::from("/run/add")));
+        assert_eq!(c.config.fifo_delete, Some(PathBuf::from("d")));
+        assert!(c.config.validate().is_ok());
+        let both = ok("access.whitelist w\naccess.blacklist b\n").config;
+        assert!(both
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("choose one"));
+        let fifo_alone = ok("access.fifo_add f\n").config;
+        assert!(fifo_alone
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("access.whitelist"));
+        assert_eq!(
+            reason("access.blacklist"),
+            "access.blacklist: missing value, expected a file path"
+        );
     }
 
     #[test]
@@ -1002,9 +1020,11 @@ access.whitelist /etc/opentracker/whitelist.txt
     fn debian_opentracker_conf() {
         let parsed = ok(DEBIAN_CONF);
         assert_eq!(parsed.config.listens, [listen("0.0.0.0:6969", true, true)]);
-        assert_eq!(parsed.warnings.len(), 1);
-        assert_eq!(parsed.warnings[0].line, 15);
-        assert!(parsed.warnings[0].message.starts_with("access.whitelist: "));
+        assert!(parsed.warnings.is_empty());
+        assert_eq!(
+            parsed.config.whitelist,
+            Some(PathBuf::from("/etc/opentracker/whitelist.txt"))
+        );
         assert!(parsed.config.validate().is_ok());
     }
 
@@ -1025,7 +1045,7 @@ access.whitelist /etc/opentracker/whitelist.txt
         std::fs::create_dir_all(&dir).expect("create temp dir");
         let good = dir.join("good.conf");
         std::fs::write(&good, DEBIAN_CONF).expect("write fixture");
-        assert_eq!(load(&good).expect("loads").warnings.len(), 1);
+        assert!(load(&good).expect("loads").config.whitelist.is_some());
         let bad = dir.join("bad.conf");
         std::fs::write(&bad, "\n\ntracker.max_peers abc\n").expect("write fixture");
         let e = load(&bad).expect_err("bad value");

@@ -29,6 +29,8 @@ pub enum Error {
         proto: &'static str,
         source: io::Error,
     },
+    /// An access-list FIFO could not be created or opened.
+    Fifo { path: PathBuf, source: io::Error },
     /// Any other system call failed at start-up or in the loop.
     Io {
         what: &'static str,
@@ -54,6 +56,13 @@ impl fmt::Display for Error {
                 source,
             } => {
                 write!(f, "cannot listen on {proto} {addr}: {source}")
+            }
+            Error::Fifo { path, source } => {
+                write!(
+                    f,
+                    "cannot open access-list FIFO {}: {source}",
+                    path.display()
+                )
             }
             Error::Io { what, source } => write!(f, "{what}: {source}"),
         }

@@ -25,6 +25,7 @@
 //! testable without sockets or sleeping.
 
 pub mod cli;
+pub mod access;
 pub mod clock;
 pub mod config;
 pub mod connections;

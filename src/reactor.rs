@@ -2,14 +2,16 @@
 //! readiness in, a handler call, bytes out. Protocol logic lives in `tracker`.
 //!
 //! # Tokens
-//! `SIGNALS` is the signal self-pipe; `LISTENER_BASE + i` is listening socket `i` (TCP listener
-//! or UDP socket, in config order); `CONN_BASE + i` is HTTP connection slot `i`.
+//! `SIGNALS` is the signal self-pipe; `FIFO_ADD` and `FIFO_DELETE` the dynamic access-list
+//! FIFOs; `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config
+//! order); `CONN_BASE + i` is HTTP connection slot `i`.
 //!
 //! # One turn
 //! Wait until a socket is ready or the next tick is due; drain every ready socket until it
 //! would block (mio is edge-triggered, so a socket not drained gets no second event); then, if
 //! the tick is due, sweep expired peers and idle connections.
 
+use crate::access;
 use crate::clock::{Clock, Secs};
 use crate::config::{Config, Listen, DEFAULT_PORT};
 use crate::connections::Connections;
@@ -20,12 +22,14 @@ use crate::tracker::{http as front_http, udp as front_udp, Tracker};
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Protocol, Socket, Type};
-use std::io;
+use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 const SIGNALS: Token = Token(0);
-const LISTENER_BASE: usize = 1;
+const FIFO_ADD: Token = Token(1);
+const FIFO_DELETE: Token = Token(2);
+const LISTENER_BASE: usize = 16;
 const CONN_BASE: usize = 1 << 20;
 /// Period of the housekeeping tick (expiry sweep, idle connections).
 const TICK: Duration = Duration::from_secs(1);
@@ -162,6 +166,13 @@ pub fn run(config: Config) -> Result<(), Error> {
     }
     let mut tracker =
         Tracker::new(&config).map_err(io_err("reserve the torrent and peer tables"))?;
+    let (list, note) = access::start(&config);
+    tracker.access = list;
+    eprintln!("trackseed: {note}");
+    let mut fifos = [
+        open_fifo(&poll, config.fifo_add.as_deref(), FIFO_ADD)?,
+        open_fifo(&poll, config.fifo_delete.as_deref(), FIFO_DELETE)?,
+    ];
     let out_cap = front_http::out_capacity(config.numwant_max, config.scrape_max);
     let mut conns = Connections::new(
         config.http_max_connections as usize,
@@ -211,10 +222,17 @@ pub fn run(config: Config) -> Result<(), Error> {
                         return Ok(());
                     }
                     Some(Signal::Reload) => {
-                        eprintln!("trackseed: SIGHUP: nothing to reload yet (access lists and config reload arrive later)");
+                        let note = access::reload(&mut tracker.access, &config);
+                        eprintln!("trackseed: SIGHUP: {note}");
                     }
                     None => {}
                 },
+                FIFO_ADD | FIFO_DELETE => {
+                    let is_add = event.token() == FIFO_ADD;
+                    if let Some(fifo) = &mut fifos[usize::from(!is_add)] {
+                        fifo.drain(is_add, &mut tracker.access);
+                    }
+                }
                 token => {
                     if let Some(i) = conns.slot_of(token) {
                         let read_closed = event.is_read_closed() || event.is_error();
@@ -244,6 +262,57 @@ pub fn run(config: Config) -> Result<(), Error> {
             let budget = tracker.swarms.sweep_budget(TICK.as_secs() as u32);
             tracker.swarms.sweep(now, budget);
             conns.expire(now);
+        }
+    }
+}
+
+/// A dynamic access-list FIFO and the partial line read from it.
+struct Fifo {
+    receiver: mio::unix::pipe::Receiver,
+    lines: access::LineReader,
+}
+
+fn open_fifo(
+    poll: &Poll,
+    path: Option<&std::path::Path>,
+    token: Token,
+) -> Result<Option<Fifo>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    let mut receiver = crate::sys::fifo::open(path).map_err(|source| Error::Fifo {
+        path: path.to_owned(),
+        source,
+    })?;
+    poll.registry()
+        .register(&mut receiver, token, Interest::READABLE)
+        .map_err(io_err("register access-list FIFO"))?;
+    eprintln!(
+        "trackseed: access: reading hashes from FIFO {}",
+        path.display()
+    );
+    Ok(Some(Fifo {
+        receiver,
+        lines: access::LineReader::default(),
+    }))
+}
+
+impl Fifo {
+    /// Reads what is there (bounded) and applies each hash line to `list`.
+    fn drain(&mut self, is_add: bool, list: &mut access::AccessList) {
+        let mut buf = [0u8; 4096];
+        for _ in 0..1024 {
+            let n = match self.receiver.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return, // WouldBlock: drained
+            };
+            self.lines.feed(&buf[..n], &mut |line| {
+                let Some(h) = access::parse_line(line) else { return };
+                let stored = if is_add { list.add(h) } else { list.delete(h) };
+                if !stored {
+                    eprintln!("trackseed: access: FIFO changeset full ({} hashes); line ignored until the next SIGHUP", access::MAX_CHANGES);
+                }
+            });
         }
     }
 }

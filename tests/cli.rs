@@ -53,7 +53,7 @@ fn unknown_and_not_yet_supported_flags_are_refused() {
     let (code, _, err) = run_cli(&["-Z"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("-Z"), "{err}");
-    for flag in ["-w", "-b", "-d", "-u", "-l", "-A"] {
+    for flag in ["-d", "-u", "-l", "-A"] {
         let (code, _, err) = run_cli(&[flag, "x"]);
         assert_eq!(code, Some(2), "{flag}");
         assert!(err.contains("not yet supported"), "{flag}: {err}");
@@ -92,10 +92,14 @@ fn command_line_listens_add_to_the_file() {
 #[test]
 fn opentracker_conf_keys_start_with_warnings() {
     let server = Server::start(
-        "listen.tcp_udp 127.0.0.1:0\naccess.whitelist /etc/opentracker/whitelist.txt\ntracker.user nobody\n",
+        "listen.tcp_udp 127.0.0.1:0\naccess.whitelist /nonexistent-dir/whitelist.txt\ntracker.user nobody\n",
     );
     let log = server.start_log.join("\n");
-    assert!(log.contains("access.whitelist"), "{log}");
+    assert!(
+        log.contains("cannot read access list /nonexistent-dir/whitelist.txt"),
+        "{log}"
+    );
+    assert!(log.contains("no torrent is served"), "{log}");
     assert!(log.contains("tracker.user"), "{log}");
 }
 

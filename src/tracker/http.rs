@@ -309,7 +309,7 @@ fn scrape(
     let body_start = out.len();
     out.put(b"d5:filesd");
     for h in &hashes {
-        if let Some(c) = t.swarms.scrape(h, now) {
+        if let Some(c) = t.scrape(h, now) {
             put_scrape_entry(out, h, c);
         }
     }
@@ -363,7 +363,9 @@ pub fn full_scrape_more(t: &mut Tracker, next: &mut usize, now: Secs, out: &mut 
         match t.swarms.next_torrent(*next, now) {
             Some((rec, h, c)) => {
                 *next = rec + 1;
-                put_scrape_entry(out, &h, c);
+                if t.access.allows(&h) {
+                    put_scrape_entry(out, &h, c);
+                }
             }
             None => {
                 out.put(b"ee");

@@ -5,12 +5,16 @@ pub mod conn_id;
 pub mod http;
 pub mod udp;
 
+use crate::access::AccessList;
 use crate::clock::Secs;
 use crate::config::Config;
 use crate::ids::InfoHash;
 use crate::stats::Stats;
 use crate::swarm::{Announce, Counts, Refusal, Swarms, TorrentRef};
 
+/// Failure reason for a torrent the access list does not allow (opentracker's words).
+pub const REASON_NOT_AUTHORIZED: &str =
+    "Requested download is not authorized for use with this tracker.";
 /// Failure reason when the torrent table is full.
 pub const REASON_TORRENTS_FULL: &str =
     "tracker full: too many torrents (tracker.max_torrents), try again later";
@@ -23,6 +27,8 @@ pub struct Tracker {
     pub stats: Stats,
     /// The configuration the tracker was started with (policy values the front ends read).
     pub config: Config,
+    /// Which torrents are served (open until the reactor loads a list).
+    pub access: AccessList,
     rng: u32,
     /// Scratch for one scrape request's hashes (capacity `scrape_max`; never grows).
     scrape_hashes: Vec<InfoHash>,
@@ -43,6 +49,7 @@ impl Tracker {
             peers4: vec![0u8; config.numwant_max as usize * 6].into_boxed_slice(),
             peers6: vec![0u8; config.numwant_max as usize * 18].into_boxed_slice(),
             config: config.clone(),
+            access: AccessList::open(),
         })
     }
 
@@ -77,6 +84,9 @@ impl Tracker {
         a: &Announce,
         now: Secs,
     ) -> Result<(Option<TorrentRef>, Counts), &'static str> {
+        if !self.access.allows(&a.info_hash) {
+            return Err(REASON_NOT_AUTHORIZED);
+        }
         match self.swarms.announce(a, now) {
             Ok(r) => {
                 if a.event == crate::swarm::Event::Completed {
@@ -93,5 +103,14 @@ impl Tracker {
                 Err(REASON_PEERS_FULL)
             }
         }
+    }
+
+    /// Counters of a served torrent; `None` for one unknown or not allowed (left out of
+    /// scrapes, as opentracker does).
+    pub fn scrape(&mut self, info_hash: &InfoHash, now: Secs) -> Option<Counts> {
+        if !self.access.allows(info_hash) {
+            return None;
+        }
+        self.swarms.scrape(info_hash, now)
     }
 }

@@ -97,7 +97,7 @@ pub fn handle(
             let max = MAX_SCRAPE_HASHES.min(t.config.scrape_max as usize);
             let mut len = udp::emit_scrape_header(out, s.transaction_id());
             for h in s.info_hashes().take(max) {
-                let c = t.swarms.scrape(&h, now).unwrap_or_default();
+                let c = t.scrape(&h, now).unwrap_or_default();
                 len += udp::emit_scrape_entry(&mut out[len..], c.seeders, c.downloaded, c.leechers);
             }
             len
