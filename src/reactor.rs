@@ -190,9 +190,11 @@ pub fn run(config: Config) -> Result<(), Error> {
     let mut next_tick = clock.now_millis() + tick_ms;
     // UDP sockets left with datagrams after a batch (edge-triggered: no new event will come).
     let mut udp_pending: Vec<usize> = Vec::with_capacity(listeners.len());
+    // An access list being re-read after SIGHUP, one slice per turn of the loop.
+    let mut reloading: Option<access::Loader> = None;
     eprintln!("trackseed: ready");
     loop {
-        let timeout = if udp_pending.is_empty() {
+        let timeout = if udp_pending.is_empty() && reloading.is_none() {
             Duration::from_millis(next_tick.saturating_sub(clock.now_millis()))
         } else {
             Duration::ZERO
@@ -221,10 +223,15 @@ pub fn run(config: Config) -> Result<(), Error> {
                         eprintln!("trackseed: exiting on signal");
                         return Ok(());
                     }
-                    Some(Signal::Reload) => {
-                        let note = access::reload(&mut tracker.access, &config);
-                        eprintln!("trackseed: SIGHUP: {note}");
-                    }
+                    Some(Signal::Reload) => match access::Loader::for_config(&config) {
+                        // Read in slices between events (see `reloading` below).
+                        Ok(Some(loader)) => reloading = Some(loader),
+                        Ok(None) => tracker.access = access::AccessList::open(),
+                        Err(e) => eprintln!(
+                            "trackseed: SIGHUP: access: {e}; keeping the {} hashes in force",
+                            tracker.access.len()
+                        ),
+                    },
                     None => {}
                 },
                 FIFO_ADD | FIFO_DELETE => {
@@ -255,6 +262,12 @@ pub fn run(config: Config) -> Result<(), Error> {
                         }
                     }
                 }
+            }
+        }
+        if let Some(loader) = &mut reloading {
+            if let Some(note) = access::reload_step(loader, &mut tracker.access) {
+                eprintln!("trackseed: SIGHUP: {note}");
+                reloading = None;
             }
         }
         if clock.now_millis() >= next_tick {

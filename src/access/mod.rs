@@ -22,8 +22,12 @@
 //! Lookups are binary searches over sorted arrays: no allocation on the announce path. The list
 //! itself is allocated when it is (re)loaded, 20 bytes a hash.
 
+mod loader;
+
+pub use loader::{parse, reload_step, start, LoadError, Loader, Parsed};
+
 use crate::ids::InfoHash;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Hashes one dynamic changeset may hold.
 pub const MAX_CHANGES: usize = 65_536;
@@ -49,25 +53,27 @@ impl Mode {
     }
 }
 
-/// A list file, parsed.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Parsed {
-    /// Sorted, without duplicates.
-    pub hashes: Vec<InfoHash>,
-    /// Lines that were not a hash (comments and blank lines included).
-    pub skipped: usize,
-    /// 1-based number of the first skipped line that is not blank or a `#` comment, if any:
-    /// the one worth showing the operator.
-    pub first_bad_line: Option<usize>,
-}
+/// Value of each byte as a hex digit, 0xff for "not a hex digit" (a table: list files of a
+/// million lines are parsed a byte at a time).
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    let v = HEX[usize::from(b)];
+    (v != 0xff).then_some(v)
 }
 
 /// The hash a line starts with, if it does (opentracker's rule, see the module doc).
@@ -80,63 +86,6 @@ pub fn parse_line(line: &[u8]) -> Option<InfoHash> {
         h[i] = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
     }
     Some(InfoHash(h))
-}
-
-/// Parses a whole list file.
-pub fn parse(text: &[u8]) -> Parsed {
-    let mut p = Parsed {
-        hashes: Vec::with_capacity(text.len() / 41 + 1),
-        ..Parsed::default()
-    };
-    // The final newline ends the last line; it does not start another.
-    let body = text.strip_suffix(b"\n").unwrap_or(text);
-    if body.is_empty() && text.is_empty() {
-        return p;
-    }
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        match parse_line(line) {
-            Some(h) => p.hashes.push(h),
-            None => {
-                p.skipped += 1;
-                let trimmed = line.iter().position(|b| !b.is_ascii_whitespace());
-                let is_note = trimmed.map_or(true, |at| line[at] == b'#');
-                if !is_note && p.first_bad_line.is_none() {
-                    p.first_bad_line = Some(i + 1);
-                }
-            }
-        }
-    }
-    p.hashes.sort_unstable();
-    p.hashes.dedup();
-    p
-}
-
-/// Why a list could not be (re)loaded.
-#[derive(Debug)]
-pub struct LoadError {
-    pub path: PathBuf,
-    pub source: std::io::Error,
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot read access list {}: {}",
-            self.path.display(),
-            self.source
-        )
-    }
-}
-
-/// Reads and parses the list at `path`.
-pub fn load(path: &Path) -> Result<Parsed, LoadError> {
-    let text = std::fs::read(path).map_err(|source| LoadError {
-        path: path.to_owned(),
-        source,
-    })?;
-    Ok(parse(&text))
 }
 
 /// The list in force.
@@ -234,73 +183,6 @@ pub fn configured(config: &crate::config::Config) -> Option<(Mode, &Path)> {
         (Some(w), _) => Some((Mode::Whitelist, w.as_path())),
         (None, Some(b)) => Some((Mode::Blacklist, b.as_path())),
         (None, None) => None,
-    }
-}
-
-/// The operator's note about a parsed file: its size, and the lines that were not hashes.
-fn describe(path: &Path, mode: Mode, p: &Parsed, millis: u128) -> String {
-    let mut msg = format!(
-        "access: {} {}: {} info hashes, read in {millis} ms",
-        mode.name(),
-        path.display(),
-        p.hashes.len()
-    );
-    if let Some(line) = p.first_bad_line {
-        msg += &format!(
-            "; warning: {} lines skipped (not a 40-hex info hash), the first at line {line}",
-            p.skipped
-        );
-    }
-    msg
-}
-
-/// The list to start with, and what to log about it. A file that cannot be read starts an
-/// empty list, as opentracker does (a whitelist then serves nothing until SIGHUP reads it).
-pub fn start(config: &crate::config::Config) -> (AccessList, String) {
-    let Some((mode, path)) = configured(config) else {
-        return (
-            AccessList::open(),
-            "access: open tracker (no access list)".to_string(),
-        );
-    };
-    let began = std::time::Instant::now();
-    match load(path) {
-        Ok(p) => {
-            let msg = describe(path, mode, &p, began.elapsed().as_millis());
-            (AccessList::new(mode, p.hashes), msg)
-        }
-        Err(e) => {
-            let consequence = match mode {
-                Mode::Whitelist => "no torrent is served until a SIGHUP reads it",
-                _ => "no torrent is refused until a SIGHUP reads it",
-            };
-            (
-                AccessList::new(mode, Vec::new()),
-                format!("access: {e}; {consequence}"),
-            )
-        }
-    }
-}
-
-/// Re-reads the configured file (SIGHUP). On failure the list in force stays; the message
-/// says which happened.
-pub fn reload(list: &mut AccessList, config: &crate::config::Config) -> String {
-    let Some((mode, path)) = configured(config) else {
-        *list = AccessList::open();
-        return "access: open tracker (no access list)".to_string();
-    };
-    let began = std::time::Instant::now();
-    match load(path) {
-        Ok(p) => {
-            let msg = describe(path, mode, &p, began.elapsed().as_millis());
-            if list.mode() == mode {
-                list.replace(p.hashes);
-            } else {
-                *list = AccessList::new(mode, p.hashes);
-            }
-            msg
-        }
-        Err(e) => format!("access: {e}; keeping the {} hashes in force", list.len()),
     }
 }
 
