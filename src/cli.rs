@@ -41,6 +41,8 @@ pub struct CliArgs {
     pub listens: Vec<Listen>,
     /// `-r URL`: where `GET /` is redirected. The last `-r` wins.
     pub redirect_url: Option<String>,
+    /// `-A NET` (repeatable): networks allowed to read /stats and /metrics, added to the file's.
+    pub stats_nets: Vec<config::Net>,
     /// `-w FILE`: the access whitelist (replaces the file's access list). The last wins.
     pub whitelist: Option<PathBuf>,
     /// `-b FILE`: the access blacklist (replaces the file's access list). The last wins.
@@ -51,10 +53,9 @@ pub struct CliArgs {
 const DEFAULT_IP: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// opentracker flags that are read and then refused, with the feature each one names.
-const NOT_YET_SUPPORTED: [(u8, &str); 5] = [
+const NOT_YET_SUPPORTED: [(u8, &str); 4] = [
     (b'd', "-d (chroot/chdir directory)"),
     (b'u', "-u (switch user)"),
-    (b'A', "-A (blessed admin network)"),
     (b'l', "-l (state file loading)"),
     (b's', "-s (live sync port)"),
 ];
@@ -70,6 +71,8 @@ enum ValueFlag {
     Port { tcp: bool },
     /// `-r`
     RedirectUrl,
+    /// `-A`
+    BlessNet,
     /// `-w` (true) and `-b` (false)
     AccessList { is_white: bool },
     /// A flag of [`NOT_YET_SUPPORTED`], with the feature it names.
@@ -84,6 +87,7 @@ impl ValueFlag {
             b'p' => Some(ValueFlag::Port { tcp: true }),
             b'P' => Some(ValueFlag::Port { tcp: false }),
             b'r' => Some(ValueFlag::RedirectUrl),
+            b'A' => Some(ValueFlag::BlessNet),
             b'w' => Some(ValueFlag::AccessList { is_white: true }),
             b'b' => Some(ValueFlag::AccessList { is_white: false }),
             _ => NOT_YET_SUPPORTED
@@ -126,6 +130,7 @@ pub fn parse(args: &[OsString]) -> Result<Command, Error> {
 /// listen lines, `-r` replaces its `tracker.redirect_url`.
 pub fn apply(args: &CliArgs, config: &mut Config) {
     config.listens.extend(args.listens.iter().cloned());
+    config.stats_nets.extend(args.stats_nets.iter().copied());
     if let Some(url) = &args.redirect_url {
         config.redirect_url = Some(url.clone());
     }
@@ -154,6 +159,8 @@ Options, as opentracker's (they apply over the config file):
   -r URL          redirect GET / to URL (overrides tracker.redirect_url)
   -w FILE         serve only the torrents listed in FILE (access whitelist; SIGHUP re-reads it)
   -b FILE         refuse the torrents listed in FILE (access blacklist)
+  -A IP[/BITS]    allow this network to read /stats and /metrics (default: loopback only);
+                  repeatable
   -v, --version   print the version and exit
   -h, --help      print this help and exit
   --print-config  print the built-in config file and exit
@@ -165,7 +172,6 @@ With no -p, -P or listen line in the config file, trackseed serves TCP and UDP o
 opentracker options not supported yet (trackseed refuses to start with them):
   -d DIR          chroot (as root) or chdir to DIR
   -u USER         switch to USER after binding
-  -A IP[/BITS]    bless a network for stats, sync and full scrape
   -l FILE         load a state dump at start
   -s PORT         live sync port
 
@@ -230,6 +236,11 @@ impl Scan {
                 });
             }
             ValueFlag::RedirectUrl => self.cli.redirect_url = Some(utf8(flag, value)?.to_string()),
+            ValueFlag::BlessNet => {
+                let net = config::parse_net(utf8(flag, value)?)
+                    .map_err(|why| usage(format!("option -A: {why}")))?;
+                self.cli.stats_nets.push(net);
+            }
             ValueFlag::AccessList { is_white } => {
                 let path = Some(PathBuf::from(OsStr::from_bytes(value)));
                 if is_white {
@@ -463,7 +474,6 @@ mod tests {
         let cases = [
             (&["-d", "/var/empty"][..], "-d (chroot/chdir directory)"),
             (&["-u", "nobody"], "-u (switch user)"),
-            (&["-A", "10.0.0.0/8"], "-A (blessed admin network)"),
             (&["-l", "state"], "-l (state file loading)"),
             (&["-i", "::1", "-s", "9696"], "-s (live sync port)"),
         ];

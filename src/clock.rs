@@ -35,6 +35,14 @@ impl Clock {
     }
 }
 
+/// Wall-clock seconds since the Unix epoch (0 if the clock is before it): for state dumps and
+/// reload times shown to the operator, never for expiry.
+pub fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 impl Default for Clock {
     fn default() -> Self {
         Clock::new()

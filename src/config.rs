@@ -69,6 +69,59 @@ pub struct Config {
     pub fifo_add: Option<PathBuf>,
     /// `access.fifo_delete`: a FIFO whose hashes leave the list at once.
     pub fifo_delete: Option<PathBuf>,
+    /// `access.stats` / `-A` (repeatable): networks allowed to read /stats and /metrics.
+    /// Default none, meaning loopback only (127.0.0.0/8 and ::1).
+    pub stats_nets: Vec<Net>,
+}
+
+/// A network: an address and a prefix length (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Net {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Net {
+    /// Whether `ip` lies in the network (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr.to_canonical(), ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Parses `ip[/bits]`.
+pub fn parse_net(text: &str) -> Result<Net, String> {
+    let (ip, bits) = match text.split_once('/') {
+        Some((ip, bits)) => (ip, Some(bits)),
+        None => (text, None),
+    };
+    let addr: IpAddr = ip
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("`{text}` is not an address or network such as 10.0.0.0/8"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match bits {
+        None => max,
+        Some(b) => match b.parse::<u8>() {
+            Ok(p) if p <= max => p,
+            _ => return Err(format!("`{text}`: the prefix length must be 0 to {max}")),
+        },
+    };
+    Ok(Net { addr, prefix })
 }
 
 impl Default for Config {
@@ -91,6 +144,7 @@ impl Default for Config {
             blacklist: None,
             fifo_add: None,
             fifo_delete: None,
+            stats_nets: Vec::new(),
         }
     }
 }
@@ -314,6 +368,8 @@ enum Kind {
     RedirectUrl,
     /// `access.stats_path`.
     StatsPath,
+    /// `access.stats`: adds a network.
+    StatsNet,
     /// A file path stored in the field this function selects.
     Path(fn(&mut Config) -> &mut Option<PathBuf>),
     /// An opentracker key whose feature is not built: accepted with a warning (`note`).
@@ -395,14 +451,7 @@ const KEYS: &[KeySpec] = &[
     key("access.blacklist", Kind::Path(|c| &mut c.blacklist)),
     key("access.fifo_add", Kind::Path(|c| &mut c.fifo_add)),
     key("access.fifo_delete", Kind::Path(|c| &mut c.fifo_delete)),
-    key(
-        "access.stats",
-        Kind::NotBuilt {
-            numeric: false,
-            note: "restricting /stats to blessed addresses is not built yet; ignored: /stats \
-                   is not restricted by address",
-        },
-    ),
+    key("access.stats", Kind::StatsNet),
     key(
         "access.proxy",
         Kind::NotBuilt {
@@ -461,6 +510,7 @@ impl Kind {
             Kind::RedirectUrl => "a URL",
             Kind::StatsPath => "a URL path such as `stats`",
             Kind::Path(_) => "a file path",
+            Kind::StatsNet => "an address or network such as 192.168.1.0/24",
             Kind::NotBuilt { numeric: false, .. } => "a value",
         }
     }
@@ -481,6 +531,9 @@ impl Kind {
             Kind::RedirectUrl => config.redirect_url = Some(value.to_string()),
             Kind::StatsPath => config.stats_path = parse_stats_path(key, value)?,
             Kind::Path(field) => *field(config) = Some(PathBuf::from(value)),
+            Kind::StatsNet => config
+                .stats_nets
+                .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
             Kind::NotBuilt { numeric, note } => {
                 if *numeric {
                     parse_number(key, value)?;
@@ -897,7 +950,6 @@ access.whitelist /etc/opentracker/whitelist.txt
     #[test]
     fn opentracker_keys_not_built_warn() {
         let keys = [
-            "access.stats",
             "access.proxy",
             "livesync.cluster.listen",
             "livesync.cluster.node_ip",
@@ -922,6 +974,26 @@ access.whitelist /etc/opentracker/whitelist.txt
                 format!("{key}: missing value, expected a value")
             );
         }
+    }
+
+    #[test]
+    fn stats_networks() {
+        let c = ok("access.stats 192.168.1.0/24\naccess.stats ::1\naccess.stats [2001:db8::]/32\n");
+        let nets = &c.config.stats_nets;
+        assert_eq!(nets.len(), 3);
+        assert!(nets[0].contains("192.168.1.77".parse().unwrap()));
+        assert!(nets[0].contains("::ffff:192.168.1.77".parse().unwrap()));
+        assert!(!nets[0].contains("192.168.2.1".parse().unwrap()));
+        assert!(
+            nets[1].contains("::1".parse().unwrap()) && !nets[1].contains("::2".parse().unwrap())
+        );
+        assert!(nets[2].contains("2001:db8:ffff::1".parse().unwrap()));
+        assert!(parse_net("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(parse_net("10.0.0.0/33").is_err());
+        assert!(parse_net("nonsense").is_err());
+        assert!(reason("access.stats 10.0.0.0/99").contains("prefix length"));
     }
 
     #[test]

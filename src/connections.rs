@@ -167,14 +167,14 @@ impl Connections {
             // 2. Output drained: what next?
             match c.after {
                 After::Close => return Step::Close,
-                After::FullScrape { mut next } => {
+                After::Stream { what, mut next } => {
                     let mut out = Out::new(outbuf);
-                    let done = front::full_scrape_more(t, &mut next, now, &mut out);
+                    let done = front::stream_more(t, what, &mut next, now, &mut out);
                     c.out_len = out.len();
                     c.after = if done {
                         After::Close
                     } else {
-                        After::FullScrape { next }
+                        After::Stream { what, next }
                     };
                     continue;
                 }

@@ -24,8 +24,8 @@
 //! Time is read in one place ([`clock`]) and passed in as [`clock::Secs`], so every handler is
 //! testable without sockets or sleeping.
 
-pub mod cli;
 pub mod access;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;

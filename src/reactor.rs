@@ -12,7 +12,7 @@
 //! the tick is due, sweep expired peers and idle connections.
 
 use crate::access;
-use crate::clock::{Clock, Secs};
+use crate::clock::{self, Clock, Secs};
 use crate::config::{Config, Listen, DEFAULT_PORT};
 use crate::connections::Connections;
 use crate::error::Error;
@@ -166,9 +166,10 @@ pub fn run(config: Config) -> Result<(), Error> {
     }
     let mut tracker =
         Tracker::new(&config).map_err(io_err("reserve the torrent and peer tables"))?;
-    let (list, note) = access::start(&config);
+    let (list, outcome) = access::start(&config);
     tracker.access = list;
-    eprintln!("trackseed: {note}");
+    tracker.access_reload = Some((outcome.is_ok, clock::unix_secs()));
+    eprintln!("trackseed: {}", outcome.message);
     let mut fifos = [
         open_fifo(&poll, config.fifo_add.as_deref(), FIFO_ADD)?,
         open_fifo(&poll, config.fifo_delete.as_deref(), FIFO_DELETE)?,
@@ -227,10 +228,10 @@ pub fn run(config: Config) -> Result<(), Error> {
                         // Read in slices between events (see `reloading` below).
                         Ok(Some(loader)) => reloading = Some(loader),
                         Ok(None) => tracker.access = access::AccessList::open(),
-                        Err(e) => eprintln!(
-                            "trackseed: SIGHUP: access: {e}; keeping the {} hashes in force",
-                            tracker.access.len()
-                        ),
+                        Err(e) => {
+                            eprintln!("trackseed: SIGHUP: {}", access::kept(&e, &tracker.access));
+                            tracker.access_reload = Some((false, clock::unix_secs()));
+                        }
                     },
                     None => {}
                 },
@@ -242,6 +243,7 @@ pub fn run(config: Config) -> Result<(), Error> {
                 }
                 token => {
                     if let Some(i) = conns.slot_of(token) {
+                        tracker.open_connections = conns.open_count() as u64;
                         let read_closed = event.is_read_closed() || event.is_error();
                         conns.service(i, read_closed, &mut tracker, now);
                         continue;
@@ -265,8 +267,9 @@ pub fn run(config: Config) -> Result<(), Error> {
             }
         }
         if let Some(loader) = &mut reloading {
-            if let Some(note) = access::reload_step(loader, &mut tracker.access) {
-                eprintln!("trackseed: SIGHUP: {note}");
+            if let Some(outcome) = access::reload_step(loader, &mut tracker.access) {
+                eprintln!("trackseed: SIGHUP: {}", outcome.message);
+                tracker.access_reload = Some((outcome.is_ok, clock::unix_secs()));
                 reloading = None;
             }
         }

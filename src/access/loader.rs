@@ -82,7 +82,7 @@ impl Parser {
             None => {
                 self.out.skipped += 1;
                 let first = head.iter().position(|b| !b.is_ascii_whitespace());
-                let is_note = first.map_or(true, |at| head[at] == b'#');
+                let is_note = first.is_none_or(|at| head[at] == b'#');
                 if !is_note && self.out.first_bad_line.is_none() {
                     self.out.first_bad_line = Some(self.line_no);
                 }
@@ -269,34 +269,55 @@ impl Loader {
     }
 }
 
+/// The outcome of a (re)load for the operator: the message to log and whether it worked.
+#[derive(Debug)]
+pub struct Outcome {
+    pub message: String,
+    pub is_ok: bool,
+}
+
 /// The list to start with, read at once (nothing is served yet), and what to log about it. A
 /// file that cannot be read starts an empty list, as opentracker does: a whitelist then serves
 /// nothing until a SIGHUP reads it.
-pub fn start(config: &Config) -> (AccessList, String) {
+pub fn start(config: &Config) -> (AccessList, Outcome) {
     let mode = super::configured(config).map(|(m, _)| m);
+    let failure = |e: &LoadError| Outcome {
+        message: failed(e, mode),
+        is_ok: false,
+    };
     let mut loader = match Loader::for_config(config) {
         Ok(Some(l)) => l,
         Ok(None) => {
+            let message = "access: open tracker (no access list)".into();
             return (
                 AccessList::open(),
-                "access: open tracker (no access list)".into(),
-            )
+                Outcome {
+                    message,
+                    is_ok: true,
+                },
+            );
         }
         Err(e) => {
             return (
                 AccessList::new(mode.unwrap_or(Mode::Open), Vec::new()),
-                failed(&e, mode),
+                failure(&e),
             )
         }
     };
     loop {
         match loader.step() {
             Ok(Some(p)) => {
-                let msg = loader.describe(&p);
-                return (AccessList::new(loader.mode, p.hashes), msg);
+                let message = loader.describe(&p);
+                return (
+                    AccessList::new(loader.mode, p.hashes),
+                    Outcome {
+                        message,
+                        is_ok: true,
+                    },
+                );
             }
             Ok(None) => {}
-            Err(e) => return (AccessList::new(loader.mode, Vec::new()), failed(&e, mode)),
+            Err(e) => return (AccessList::new(loader.mode, Vec::new()), failure(&e)),
         }
     }
 }
@@ -310,24 +331,32 @@ fn failed(e: &LoadError, mode: Option<Mode>) -> String {
 }
 
 /// One slice of a reload (SIGHUP). When the load is over, applies it to `list` (or, on
-/// failure, keeps `list` as it is) and returns the message for the operator.
-pub fn reload_step(loader: &mut Loader, list: &mut AccessList) -> Option<String> {
+/// failure, keeps `list` as it is) and returns what happened.
+pub fn reload_step(loader: &mut Loader, list: &mut AccessList) -> Option<Outcome> {
     match loader.step() {
         Ok(None) => None,
         Ok(Some(p)) => {
-            let msg = loader.describe(&p);
+            let message = loader.describe(&p);
             if list.mode() == loader.mode {
                 list.replace(p.hashes);
             } else {
                 *list = AccessList::new(loader.mode, p.hashes);
             }
-            Some(msg)
+            Some(Outcome {
+                message,
+                is_ok: true,
+            })
         }
-        Err(e) => Some(format!(
-            "access: {e}; keeping the {} hashes in force",
-            list.len()
-        )),
+        Err(e) => Some(Outcome {
+            message: kept(&e, list),
+            is_ok: false,
+        }),
     }
+}
+
+/// The message for a reload that failed: the list in force stays.
+pub fn kept(e: &LoadError, list: &AccessList) -> String {
+    format!("access: {e}; keeping the {} hashes in force", list.len())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 
 mod loader;
 
-pub use loader::{parse, reload_step, start, LoadError, Loader, Parsed};
+pub use loader::{kept, parse, reload_step, start, LoadError, Loader, Outcome, Parsed};
 
 use crate::ids::InfoHash;
 use std::path::Path;

@@ -193,6 +193,16 @@ impl Swarms {
         self.torrents.len() - self.free_torrents.len()
     }
 
+    /// Seeders stored, both families (a walk over the torrent records: for statistics pages,
+    /// not for the announce path).
+    pub fn seeder_count(&self) -> u64 {
+        self.torrents
+            .iter()
+            .filter(|t| t.is_live)
+            .map(|t| u64::from(t.counts[1] + t.counts[3]))
+            .sum()
+    }
+
     /// Peers stored, both families.
     pub fn peer_count(&self) -> u32 {
         self.peers

@@ -4,3 +4,13 @@
 pub mod fifo;
 pub mod signals;
 pub mod zeroed;
+
+/// Resident set size of this process in bytes, from `/proc/self/statm`; `None` where it cannot
+/// be read.
+pub fn rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(page).ok().map(|p| pages * p)
+}

@@ -5,9 +5,10 @@
 //! `scrape` without a query is a full scrape, a path starting with `sc` scrapes, and `GET /`
 //! redirects when `tracker.redirect_url` is set.
 
-use super::Tracker;
+use super::{stats_page, Tracker};
 use crate::clock::Secs;
 use crate::ids::{InfoHash, PeerAddr};
+use crate::stats::HttpError;
 use crate::swarm::{Announce, Counts, Event};
 use crate::wire::bencode::{put_bytes, put_failure, put_key_int};
 use crate::wire::http::{self, Status};
@@ -23,9 +24,18 @@ pub enum After {
     KeepAlive,
     /// Close it.
     Close,
-    /// Stream a full scrape: call [`full_scrape_more`] from torrent record `next` whenever the
-    /// output has drained, then close.
-    FullScrape { next: usize },
+    /// Stream an answer of one entry per torrent: call [`stream_more`] from torrent record
+    /// `next` whenever the output has drained, then close.
+    Stream { what: Streamed, next: usize },
+}
+
+/// The answers produced a torrent at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Streamed {
+    /// `/scrape` without an info hash.
+    FullScrape,
+    /// `/stats?mode=statedump` and `mode=tpbs`.
+    Stats(crate::stats::StreamKind),
 }
 
 /// Bytes of output a connection needs for any single answer with these settings.
@@ -33,7 +43,7 @@ pub fn out_capacity(numwant_max: u32, scrape_max: u32) -> usize {
     // Dictionary-model peers are at most ~60 bytes each (`d2:ip39:<v6>4:porti65535ee`).
     let peers = numwant_max as usize * 64;
     let scrape = scrape_max as usize * 80;
-    1024 + peers.max(scrape).max(4096)
+    1024 + peers.max(scrape).max(crate::stats::MAX_BODY_LEN)
 }
 
 /// Answers one request `head` (complete, as delimited by `wire::http::head_len`) from `from`.
@@ -51,7 +61,20 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
     };
     let path = trim_slashes(req.path);
     let keep_alive = req.keep_alive;
-    if path.first() == Some(&b'a') || (path.is_empty() && !req.query.is_empty()) {
+    if path == t.config.stats_path.as_bytes() {
+        if query::scrape_hashes(req.query).next().is_some() {
+            // A client announcing to the stats URL (opentracker refuses these too).
+            return bad_request(
+                t,
+                out,
+                "this is the statistics page, not an announce URL",
+                keep_alive,
+            );
+        }
+        stats_page::stats(t, req.query, from.ip(), now, out, keep_alive)
+    } else if path == b"metrics" {
+        stats_page::metrics(t, from.ip(), now, out, keep_alive)
+    } else if path.first() == Some(&b'a') || (path.is_empty() && !req.query.is_empty()) {
         t.stats.http_announces += 1;
         announce(t, req.query, from, now, out, keep_alive)
     } else if path == b"scrape" && req.query.is_empty() {
@@ -61,7 +84,10 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
         t.stats.http_full_scrapes += 1;
         http::put_head(out, Status::Ok, "text/plain", None, false);
         out.put(b"d5:filesd");
-        After::FullScrape { next: 0 }
+        After::Stream {
+            what: Streamed::FullScrape,
+            next: 0,
+        }
     } else if path.starts_with(b"sc") {
         t.stats.http_scrapes += 1;
         scrape(t, req.query, now, out, keep_alive)
@@ -100,7 +126,7 @@ fn trim_slashes(path: &[u8]) -> &[u8] {
 
 /// An HTTP-level error: opentracker's `<title>` page.
 fn error_page(t: &mut Tracker, out: &mut Out, status: Status, keep_alive: bool) -> After {
-    t.stats.http_errors += 1;
+    t.stats.record_http_error(http_error_of(status));
     let line = status.line();
     let body_len = "<title></title>\n".len() + line.len();
     http::put_head(out, status, "text/html", Some(body_len), keep_alive);
@@ -110,9 +136,21 @@ fn error_page(t: &mut Tracker, out: &mut Out, status: Status, keep_alive: bool) 
     after(keep_alive)
 }
 
+/// opentracker's error counter for a status we send (those it does not have: the nearest).
+fn http_error_of(status: Status) -> HttpError {
+    match status {
+        Status::Found => HttpError::Redirect,
+        Status::BadRequest => HttpError::InvalidParameter,
+        Status::Forbidden => HttpError::AccessDenied,
+        Status::NotFound => HttpError::NotFound,
+        Status::MethodNotAllowed | Status::HeaderTooLarge => HttpError::ParseError,
+        Status::Ok | Status::ServiceUnavailable => HttpError::Internal,
+    }
+}
+
 /// A request the tracker cannot use: counted, and answered 400 with a bencoded reason.
 fn bad_request(t: &mut Tracker, out: &mut Out, reason: &str, keep_alive: bool) -> After {
-    t.stats.http_errors += 1;
+    t.stats.record_http_error(HttpError::InvalidParameter);
     failure(out, Status::BadRequest, reason, keep_alive)
 }
 
@@ -153,7 +191,7 @@ fn announce(
     let q = match query::parse_announce(query_bytes) {
         Ok(q) => q,
         Err(query::AnnounceError::MissingInfoHash) => {
-            t.stats.http_errors += 1;
+            t.stats.record_http_error(HttpError::InvalidParameter);
             return failure(
                 out,
                 Status::Ok,
@@ -163,6 +201,8 @@ fn announce(
         }
         Err(e) => return bad_request(t, out, e.reason(), keep_alive),
     };
+    t.stats
+        .record_numwant(q.numwant.unwrap_or(t.config.numwant_default));
     let port = match q.port {
         Some(p) if p != 0 => p,
         Some(_) => return bad_request(t, out, "invalid port 0", keep_alive),
@@ -354,26 +394,42 @@ fn put_scrape_entry(out: &mut Out, h: &InfoHash, c: Counts) {
 /// Longest full-scrape entry: `20:<hash>d8:completei<u32>e10:downloadedi<u32>e10:incompletei<u32>ee`.
 const FULL_SCRAPE_ENTRY_MAX: usize = 23 + 1 + 3 * (13 + 10) + 1;
 
-/// Continues a full scrape into `out` from torrent record `*next`. Returns true when the scrape
-/// is complete (the closing `ee` written). Torrents come in record order, not sorted: the only
-/// order a bounded, streaming answer can give, and the one clients tolerate (opentracker's is
-/// by bucket, not sorted either).
-pub fn full_scrape_more(t: &mut Tracker, next: &mut usize, now: Secs, out: &mut Out) -> bool {
-    while out.remaining() >= FULL_SCRAPE_ENTRY_MAX + 2 {
-        match t.swarms.next_torrent(*next, now) {
-            Some((rec, h, c)) => {
-                *next = rec + 1;
-                if t.access.allows(&h) {
-                    put_scrape_entry(out, &h, c);
-                }
-            }
-            None => {
-                out.put(b"ee");
-                return true;
-            }
+/// Continues a streamed answer into `out` from torrent record `*next`. Returns true when it is
+/// complete (its end written). Torrents come in record order, not sorted: the only order a
+/// bounded, streaming answer can give, and one clients tolerate.
+pub fn stream_more(
+    t: &mut Tracker,
+    what: Streamed,
+    next: &mut usize,
+    now: Secs,
+    out: &mut Out,
+) -> bool {
+    let start = out.len();
+    let room = FULL_SCRAPE_ENTRY_MAX.max(crate::stats::MAX_STREAM_ENTRY_LEN) + 2;
+    let done = loop {
+        if out.remaining() < room {
+            break false;
         }
+        let Some((rec, h, c)) = t.swarms.next_torrent(*next, now) else {
+            match what {
+                Streamed::FullScrape => out.put(b"ee"),
+                Streamed::Stats(kind) => crate::stats::stream_end(kind, out),
+            }
+            break true;
+        };
+        *next = rec + 1;
+        if !t.access.allows(&h) {
+            continue;
+        }
+        match what {
+            Streamed::FullScrape => put_scrape_entry(out, &h, c),
+            Streamed::Stats(kind) => crate::stats::stream_entry(kind, &h, c, out),
+        }
+    };
+    if what == Streamed::FullScrape {
+        t.stats.full_scrape_bytes += (out.len() - start) as u64;
     }
-    false
+    done
 }
 
 #[cfg(test)]

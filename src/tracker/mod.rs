@@ -3,6 +3,7 @@
 
 pub mod conn_id;
 pub mod http;
+pub mod stats_page;
 pub mod udp;
 
 use crate::access::AccessList;
@@ -29,6 +30,15 @@ pub struct Tracker {
     pub config: Config,
     /// Which torrents are served (open until the reactor loads a list).
     pub access: AccessList,
+    /// Whether the last (re)load of the access list worked, and when (Unix seconds); set by
+    /// the reactor, shown by /metrics.
+    pub access_reload: Option<(bool, u64)>,
+    /// HTTP connections open now (set by the reactor; `/stats?mode=busy`).
+    pub open_connections: u64,
+    /// A number fixed for the process's life (`/stats?mode=everything`).
+    pub tracker_id: u32,
+    /// Where a /stats or /metrics body is rendered before its head is written.
+    stats_scratch: Box<[u8]>,
     rng: u32,
     /// Scratch for one scrape request's hashes (capacity `scrape_max`; never grows).
     scrape_hashes: Vec<InfoHash>,
@@ -50,6 +60,10 @@ impl Tracker {
             peers6: vec![0u8; config.numwant_max as usize * 18].into_boxed_slice(),
             config: config.clone(),
             access: AccessList::open(),
+            access_reload: None,
+            open_connections: 0,
+            tracker_id: seed >> 1,
+            stats_scratch: vec![0u8; crate::stats::MAX_BODY_LEN].into_boxed_slice(),
         })
     }
 

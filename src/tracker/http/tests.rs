@@ -83,7 +83,7 @@ fn lenient_paths_scrape_and_errors() {
     let (head, _, _) = get(&mut t, "/scrape?x=1", "10.0.0.1:1");
     assert!(head.starts_with("HTTP/1.1 400"));
     let (_, _, after) = get(&mut t, "/scrape", "10.0.0.1:1");
-    assert_eq!(after, After::FullScrape { next: 0 });
+    assert_eq!(after, After::Stream { what: Streamed::FullScrape, next: 0 });
     assert_eq!(
         t.stats.http_errors, 4,
         "missing hash, missing port, 404, bad scrape"
@@ -107,7 +107,7 @@ fn full_scrape_streams_every_torrent_in_small_pieces() {
     loop {
         let mut buf = [0u8; 200];
         let mut out = Out::new(&mut buf);
-        let done = full_scrape_more(&mut t, &mut next, Secs(1), &mut out);
+        let done = stream_more(&mut t, Streamed::FullScrape, &mut next, Secs(1), &mut out);
         body.extend_from_slice(out.written());
         rounds += 1;
         if done {
