@@ -83,7 +83,13 @@ fn lenient_paths_scrape_and_errors() {
     let (head, _, _) = get(&mut t, "/scrape?x=1", "10.0.0.1:1");
     assert!(head.starts_with("HTTP/1.1 400"));
     let (_, _, after) = get(&mut t, "/scrape", "10.0.0.1:1");
-    assert_eq!(after, After::Stream { what: Streamed::FullScrape, next: 0 });
+    assert_eq!(
+        after,
+        After::Stream {
+            what: Streamed::FullScrape,
+            next: 0
+        }
+    );
     assert_eq!(
         t.stats.http_errors, 4,
         "missing hash, missing port, 404, bad scrape"
