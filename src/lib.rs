@@ -32,6 +32,8 @@ pub mod connections;
 pub mod error;
 pub mod ids;
 pub mod reactor;
+pub mod reload;
+pub mod state;
 pub mod stats;
 pub mod swarm;
 pub mod sys;

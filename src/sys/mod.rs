@@ -1,8 +1,11 @@
 //! The only module allowed `unsafe`: system calls that std and mio do not wrap.
 #![allow(unsafe_code)]
 
+pub mod daemon;
 pub mod fifo;
+pub mod privileges;
 pub mod signals;
+pub mod syslog;
 pub mod zeroed;
 
 /// Resident set size of this process in bytes, from `/proc/self/statm`; `None` where it cannot

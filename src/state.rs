@@ -1,0 +1,1 @@
+//! State file: opentracker statedump lines saved and loaded (being written).

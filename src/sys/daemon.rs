@@ -1,0 +1,1 @@
+//! Daemon process: fork, pid file with a lock (being written).

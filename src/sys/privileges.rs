@@ -1,0 +1,1 @@
+//! Dropping privileges: chroot and switching user (being written).

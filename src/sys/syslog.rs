@@ -1,0 +1,1 @@
+//! syslog for the daemon (being written).
