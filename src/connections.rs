@@ -75,6 +75,11 @@ impl Connections {
         })
     }
 
+    /// A new idle timeout (SIGHUP), for the connections open now too.
+    pub fn set_idle_secs(&mut self, secs: u32) {
+        self.idle_secs = secs;
+    }
+
     pub fn open_count(&self) -> usize {
         self.slots.len() - self.free.len()
     }

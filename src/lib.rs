@@ -31,6 +31,7 @@ pub mod config;
 pub mod connections;
 pub mod error;
 pub mod ids;
+pub mod listeners;
 pub mod reactor;
 pub mod reload;
 pub mod state;

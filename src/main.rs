@@ -33,7 +33,12 @@ fn run(args: &[OsString]) -> Result<(), Error> {
             env!("TRACKSEED_TARGET")
         )),
         Command::PrintConfig => print(config::EMBEDDED),
-        Command::Run(cli_args) => trackseed::reactor::run(configure(&cli_args)?),
+        Command::Run(cli_args) => {
+            // SIGHUP reads the same sources again: the file (or the embedded config) with
+            // the same command line over it.
+            let reread = || configure(&cli_args);
+            trackseed::reactor::run(configure(&cli_args)?, &reread)
+        }
     }
 }
 

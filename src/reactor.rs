@@ -13,17 +13,17 @@
 
 use crate::access;
 use crate::clock::{self, Clock, Secs};
-use crate::config::{Config, Listen, DEFAULT_PORT};
+use crate::config::Config;
 use crate::connections::Connections;
 use crate::error::Error;
+use crate::listeners::{Listener, Listeners};
+use crate::reload;
 use crate::sys::signals::{Signal, SignalPipe};
 use crate::tracker::conn_id::ConnectionIds;
 use crate::tracker::{http as front_http, udp as front_udp, Tracker};
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
-use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{self, Read};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 const SIGNALS: Token = Token(0);
@@ -38,132 +38,23 @@ const UDP_BATCH: usize = 1024;
 /// Largest datagram read: a BEP 15 scrape of 74 hashes is 1496 bytes; larger is not ours.
 const UDP_RECV_LEN: usize = 2048;
 
-enum Listener {
-    Tcp(TcpListener),
-    Udp(UdpSocket),
-}
-
-/// The listen set when the config has none: TCP and UDP on `[::]:6969`, dual-stack.
-fn default_listens() -> Vec<Listen> {
-    let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), DEFAULT_PORT);
-    vec![Listen {
-        addr: any6,
-        tcp: true,
-        udp: true,
-    }]
-}
-
-fn socket_for(addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
-    let socket = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
-    if addr.is_ipv6() {
-        // `[::]` serves IPv4 too (as v4-mapped addresses), like opentracker since 2024.
-        let v6 = match addr.ip() {
-            std::net::IpAddr::V6(ip) => ip,
-            std::net::IpAddr::V4(_) => Ipv6Addr::LOCALHOST,
-        };
-        socket.set_only_v6(!v6.is_unspecified())?;
-    }
-    if ty == Type::STREAM {
-        // Restarting must not wait for old connections in TIME_WAIT. Not on UDP: there
-        // SO_REUSEADDR would let another socket share (and steal datagrams from) our port.
-        socket.set_reuse_address(true)?;
-    }
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    Ok(socket)
-}
-
-fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, Error> {
-    let err = |source| Error::SocketBind {
-        addr,
-        proto: "tcp",
-        source,
-    };
-    let socket = socket_for(addr, Type::STREAM, Protocol::TCP).map_err(err)?;
-    // Accepted connections inherit TCP_NODELAY from the listener on Linux: one system call
-    // here instead of one per connection. Answers go out in one write, and pipelined answers
-    // must not wait for the client's delayed ACK.
-    socket.set_nodelay(true).map_err(err)?;
-    socket.listen(1024).map_err(err)?;
-    Ok(TcpListener::from_std(socket.into()))
-}
-
-fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, Error> {
-    let err = |source| Error::SocketBind {
-        addr,
-        proto: "udp",
-        source,
-    };
-    let socket = socket_for(addr, Type::DGRAM, Protocol::UDP).map_err(err)?;
-    Ok(UdpSocket::from_std(socket.into()))
-}
-
-/// Binds every configured socket. The implicit default falls back to IPv4 only when the kernel
-/// has no IPv6.
-fn bind_all(config: &Config) -> Result<Vec<Listener>, Error> {
-    let implicit = config.listens.is_empty();
-    let listens = if implicit {
-        default_listens()
-    } else {
-        config.listens.clone()
-    };
-    let mut out = Vec::new();
-    for l in &listens {
-        let mut addr = l.addr;
-        if l.tcp {
-            let tcp = match bind_tcp(addr) {
-                Err(Error::SocketBind { source, .. })
-                    if implicit && source.raw_os_error() == Some(libc::EAFNOSUPPORT) =>
-                {
-                    addr = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), addr.port());
-                    bind_tcp(addr)?
-                }
-                r => r?,
-            };
-            out.push(Listener::Tcp(tcp));
-        }
-        if l.udp {
-            let udp = match bind_udp(addr) {
-                Err(Error::SocketBind { source, .. })
-                    if implicit && source.raw_os_error() == Some(libc::EAFNOSUPPORT) =>
-                {
-                    bind_udp(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), addr.port()))?
-                }
-                r => r?,
-            };
-            out.push(Listener::Udp(udp));
-        }
-    }
-    Ok(out)
-}
-
 fn io_err(what: &'static str) -> impl FnOnce(io::Error) -> Error {
     move |source| Error::Io { what, source }
 }
 
 /// Runs the tracker until SIGINT or SIGTERM. Start-up errors (a port taken, no permission) are
-/// returned before anything is served.
-pub fn run(config: Config) -> Result<(), Error> {
+/// returned before anything is served. `reread` gives the config again on SIGHUP (the file
+/// read anew with the command line applied), or says why it cannot.
+pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Result<(), Error> {
     let mut poll = Poll::new().map_err(io_err("create poll"))?;
-    let mut listeners = bind_all(&config)?;
+    let mut listeners = Listeners::bind(&config, LISTENER_BASE)?;
     let mut signals = SignalPipe::install().map_err(io_err("install signal handlers"))?;
     poll.registry()
         .register(&mut signals.receiver, SIGNALS, Interest::READABLE)
         .map_err(io_err("register signal pipe"))?;
-    for (i, l) in listeners.iter_mut().enumerate() {
-        let token = Token(LISTENER_BASE + i);
-        let (proto, local) = match l {
-            Listener::Tcp(s) => { poll.registry().register(s, token, Interest::READABLE) }
-                .map(|_| ("tcp", s.local_addr())),
-            Listener::Udp(s) => poll
-                .registry()
-                .register(s, token, Interest::READABLE)
-                .map(|_| ("udp", s.local_addr())),
-        }
+    listeners
+        .register_all(poll.registry())
         .map_err(io_err("register listening socket"))?;
-        let local = local.map_err(io_err("read bound address"))?;
-        eprintln!("trackseed: listening {proto} {local}");
-    }
     let mut tracker =
         Tracker::new(&config).map_err(io_err("reserve the torrent and peer tables"))?;
     let (list, outcome) = access::start(&config);
@@ -211,7 +102,7 @@ pub fn run(config: Config) -> Result<(), Error> {
         }
         let now = clock.now();
         for i in std::mem::take(&mut udp_pending) {
-            if let Some(Listener::Udp(s)) = listeners.get(i) {
+            if let Some(Listener::Udp(s)) = listeners.at(i) {
                 if !serve_udp(s, &mut tracker, &ids, now, &mut udp_in, &mut udp_out) {
                     udp_pending.push(i);
                 }
@@ -224,15 +115,47 @@ pub fn run(config: Config) -> Result<(), Error> {
                         eprintln!("trackseed: exiting on signal");
                         return Ok(());
                     }
-                    Some(Signal::Reload) => match access::Loader::for_config(&config) {
-                        // Read in slices between events (see `reloading` below).
-                        Ok(Some(loader)) => reloading = Some(loader),
-                        Ok(None) => tracker.access = access::AccessList::open(),
-                        Err(e) => {
-                            eprintln!("trackseed: SIGHUP: {}", access::kept(&e, &tracker.access));
-                            tracker.access_reload = Some((false, clock::unix_secs()));
+                    Some(Signal::Reload) => {
+                        match reread() {
+                            Ok(new) => {
+                                let (effective, waiting) = reload::effective(&config, new);
+                                for key in waiting {
+                                    eprintln!("trackseed: SIGHUP: {key} changed; the new value takes effect at the next restart");
+                                }
+                                listeners.update(poll.registry(), &effective);
+                                if effective.fifo_add != config.fifo_add {
+                                    fifos[0] =
+                                        reopen_fifo(&poll, effective.fifo_add.as_deref(), FIFO_ADD);
+                                }
+                                if effective.fifo_delete != config.fifo_delete {
+                                    fifos[1] = reopen_fifo(
+                                        &poll,
+                                        effective.fifo_delete.as_deref(),
+                                        FIFO_DELETE,
+                                    );
+                                }
+                                conns.set_idle_secs(effective.http_idle_timeout_secs);
+                                tracker.config = effective.clone();
+                                config = effective;
+                                eprintln!("trackseed: SIGHUP: config reloaded");
+                            }
+                            Err(e) => {
+                                eprintln!("trackseed: SIGHUP: {e}; keeping the running config")
+                            }
                         }
-                    },
+                        match access::Loader::for_config(&config) {
+                            // Read in slices between events (see `reloading` below).
+                            Ok(Some(loader)) => reloading = Some(loader),
+                            Ok(None) => tracker.access = access::AccessList::open(),
+                            Err(e) => {
+                                eprintln!(
+                                    "trackseed: SIGHUP: {}",
+                                    access::kept(&e, &tracker.access)
+                                );
+                                tracker.access_reload = Some((false, clock::unix_secs()));
+                            }
+                        }
+                    }
                     None => {}
                 },
                 FIFO_ADD | FIFO_DELETE => {
@@ -248,9 +171,9 @@ pub fn run(config: Config) -> Result<(), Error> {
                         conns.service(i, read_closed, &mut tracker, now);
                         continue;
                     }
-                    let index = token.0.wrapping_sub(LISTENER_BASE);
-                    let Some(l) = listeners.get_mut(index) else {
-                        eprintln!("trackseed: event for unknown token {}", token.0);
+                    let (Some(l), Some(index)) = (listeners.get(token), listeners.index(token))
+                    else {
+                        // A socket closed by a reload earlier in this batch, or a stray token.
                         continue;
                     };
                     match l {
@@ -286,6 +209,14 @@ pub fn run(config: Config) -> Result<(), Error> {
 struct Fifo {
     receiver: mio::unix::pipe::Receiver,
     lines: access::LineReader,
+}
+
+/// A FIFO whose path a reload changed: opened again, or closed (an error is logged).
+fn reopen_fifo(poll: &Poll, path: Option<&std::path::Path>, token: Token) -> Option<Fifo> {
+    open_fifo(poll, path, token).unwrap_or_else(|e| {
+        eprintln!("trackseed: reload: {e}");
+        None
+    })
 }
 
 fn open_fifo(

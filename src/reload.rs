@@ -9,8 +9,11 @@
 
 use crate::config::{Config, Listen};
 
+/// Reads one numeric field of a config.
+type Field = fn(&Config) -> u32;
+
 /// Keys whose new value waits for a restart, with the field that holds it.
-const RESTART_ONLY: [(&str, fn(&Config) -> u32); 6] = [
+const RESTART_ONLY: [(&str, Field); 6] = [
     ("tracker.max_torrents", |c| c.max_torrents),
     ("tracker.max_peers", |c| c.max_peers),
     ("tracker.interval", |c| c.interval_secs),
@@ -50,7 +53,10 @@ pub fn endpoints(listens: &[Listen]) -> Vec<Endpoint> {
     let mut out: Vec<Endpoint> = Vec::new();
     for l in listens {
         for (wanted, is_tcp) in [(l.tcp, true), (l.udp, false)] {
-            let e = Endpoint { addr: l.addr, is_tcp };
+            let e = Endpoint {
+                addr: l.addr,
+                is_tcp,
+            };
             if wanted && !out.contains(&e) {
                 out.push(e);
             }
@@ -76,8 +82,14 @@ mod tests {
         };
         let (c, waiting) = effective(&running, new);
         assert_eq!(waiting, vec!["tracker.max_peers", "tracker.interval"]);
-        assert_eq!((c.max_peers, c.interval_secs), (running.max_peers, running.interval_secs));
-        assert_eq!(c.numwant_default, running.numwant_max, "capped to the running maximum");
+        assert_eq!(
+            (c.max_peers, c.interval_secs),
+            (running.max_peers, running.interval_secs)
+        );
+        assert_eq!(
+            c.numwant_default, running.numwant_max,
+            "capped to the running maximum"
+        );
         assert!(!c.fullscrape);
         assert_eq!(c.redirect_url.as_deref(), Some("http://x/"));
         let (_, none) = effective(&running, Config::default());
@@ -89,17 +101,38 @@ mod tests {
         let a = "127.0.0.1:1".parse().unwrap();
         let b = "[::1]:2".parse().unwrap();
         let l = [
-            Listen { addr: a, tcp: true, udp: true },
-            Listen { addr: a, tcp: true, udp: false },
-            Listen { addr: b, tcp: false, udp: true },
+            Listen {
+                addr: a,
+                tcp: true,
+                udp: true,
+            },
+            Listen {
+                addr: a,
+                tcp: true,
+                udp: false,
+            },
+            Listen {
+                addr: b,
+                tcp: false,
+                udp: true,
+            },
         ];
         let e = endpoints(&l);
         assert_eq!(
             e,
             vec![
-                Endpoint { addr: a, is_tcp: true },
-                Endpoint { addr: a, is_tcp: false },
-                Endpoint { addr: b, is_tcp: false },
+                Endpoint {
+                    addr: a,
+                    is_tcp: true
+                },
+                Endpoint {
+                    addr: a,
+                    is_tcp: false
+                },
+                Endpoint {
+                    addr: b,
+                    is_tcp: false
+                },
             ]
         );
     }
