@@ -72,6 +72,9 @@ pub struct Config {
     /// `access.stats` / `-A` (repeatable): networks allowed to read /stats and /metrics.
     /// Default none, meaning loopback only (127.0.0.0/8 and ::1).
     pub stats_nets: Vec<Net>,
+    /// `access.proxy` (repeatable): reverse proxies whose `X-Forwarded-For` names the client.
+    /// Default none: a peer's address is its connection's source address.
+    pub proxy_nets: Vec<Net>,
 }
 
 /// A network: an address and a prefix length (`10.0.0.0/8`, `2001:db8::/32`, or one address).
@@ -145,6 +148,7 @@ impl Default for Config {
             fifo_add: None,
             fifo_delete: None,
             stats_nets: Vec::new(),
+            proxy_nets: Vec::new(),
         }
     }
 }
@@ -370,6 +374,8 @@ enum Kind {
     StatsPath,
     /// `access.stats`: adds a network.
     StatsNet,
+    /// `access.proxy`: adds a network.
+    ProxyNet,
     /// A file path stored in the field this function selects.
     Path(fn(&mut Config) -> &mut Option<PathBuf>),
     /// An opentracker key whose feature is not built: accepted with a warning (`note`).
@@ -452,14 +458,7 @@ const KEYS: &[KeySpec] = &[
     key("access.fifo_add", Kind::Path(|c| &mut c.fifo_add)),
     key("access.fifo_delete", Kind::Path(|c| &mut c.fifo_delete)),
     key("access.stats", Kind::StatsNet),
-    key(
-        "access.proxy",
-        Kind::NotBuilt {
-            numeric: false,
-            note: "trusting X-Forwarded-For from proxies is not built yet; ignored: a peer's \
-                   address is its connection's source address",
-        },
-    ),
+    key("access.proxy", Kind::ProxyNet),
     key(
         "livesync.cluster.listen",
         Kind::NotBuilt {
@@ -510,7 +509,7 @@ impl Kind {
             Kind::RedirectUrl => "a URL",
             Kind::StatsPath => "a URL path such as `stats`",
             Kind::Path(_) => "a file path",
-            Kind::StatsNet => "an address or network such as 192.168.1.0/24",
+            Kind::StatsNet | Kind::ProxyNet => "an address or network such as 192.168.1.0/24",
             Kind::NotBuilt { numeric: false, .. } => "a value",
         }
     }
@@ -533,6 +532,9 @@ impl Kind {
             Kind::Path(field) => *field(config) = Some(PathBuf::from(value)),
             Kind::StatsNet => config
                 .stats_nets
+                .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
+            Kind::ProxyNet => config
+                .proxy_nets
                 .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
             Kind::NotBuilt { numeric, note } => {
                 if *numeric {
@@ -950,7 +952,6 @@ access.whitelist /etc/opentracker/whitelist.txt
     #[test]
     fn opentracker_keys_not_built_warn() {
         let keys = [
-            "access.proxy",
             "livesync.cluster.listen",
             "livesync.cluster.node_ip",
             "batchsync.cluster.admin_ip",

@@ -62,7 +62,22 @@ fn announce_scrape_on_both_families() {
         let (status, head, body) = http_get(addr, &announce_path(h, 6881, 0, "&event=started"));
         assert_eq!(status, 200, "{head}");
         assert!(head.contains("Content-Type: text/plain"));
-        assert!(body.starts_with(b"d8:completei1e10:downloadedi0e10:incompletei0e8:intervali"));
+        let external: &[u8] = if addr.is_ipv4() {
+            b"11:external ip4:\x7f\x00\x00\x01"
+        } else {
+            b"11:external ip16:\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01"
+        };
+        let want = [
+            &b"d8:completei1e10:downloadedi0e"[..],
+            external,
+            b"10:incompletei0e8:intervali",
+        ]
+        .concat();
+        assert!(
+            body.starts_with(&want),
+            "{:?}",
+            String::from_utf8_lossy(&body)
+        );
         assert!(
             body.ends_with(b"5:peers0:e"),
             "never itself: {:?}",

@@ -61,6 +61,7 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
     };
     let path = trim_slashes(req.path);
     let keep_alive = req.keep_alive;
+    let client = client_addr(t, from, req.forwarded_for);
     if path == t.config.stats_path.as_bytes() {
         if query::scrape_hashes(req.query).next().is_some() {
             // A client announcing to the stats URL (opentracker refuses these too).
@@ -76,7 +77,7 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
         stats_page::metrics(t, from.ip(), now, out, keep_alive)
     } else if path.first() == Some(&b'a') || (path.is_empty() && !req.query.is_empty()) {
         t.stats.http_announces += 1;
-        announce(t, req.query, from, now, out, keep_alive)
+        announce(t, req.query, client, now, out, keep_alive)
     } else if path == b"scrape" && req.query.is_empty() {
         if !t.config.fullscrape {
             return error_page(t, out, Status::Forbidden, keep_alive);
@@ -171,6 +172,23 @@ fn decimal_len(mut v: usize) -> usize {
     n
 }
 
+/// The client's address: the connection's source, or the `X-Forwarded-For` address when the
+/// connection comes from a trusted proxy (`access.proxy`) and names one.
+fn client_addr(t: &Tracker, from: SocketAddr, forwarded_for: Option<&[u8]>) -> SocketAddr {
+    if !t.config.proxy_nets.iter().any(|n| n.contains(from.ip())) {
+        return from;
+    }
+    let named = forwarded_for
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| {
+            v.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .ok()
+        });
+    named.map_or(from, |ip| SocketAddr::new(ip, from.port()))
+}
+
 fn announce_addr(t: &Tracker, q: &AnnounceQuery, from: SocketAddr) -> IpAddr {
     let source = from.ip().to_canonical();
     if !t.config.ip_from_query {
@@ -251,14 +269,15 @@ fn announce(
     let interval = t.interval();
     let at = http::put_head_unsized(out, Status::Ok, keep_alive);
     let body_start = out.len();
-    put_announce_body(
-        out,
+    let body = AnnounceBody {
         counts,
         interval,
-        &t.peers4[..n4],
-        &t.peers6[..n6],
-        q.compact,
-    );
+        external_ip: from.ip().to_canonical(),
+        peers4: &t.peers4[..n4],
+        peers6: &t.peers6[..n6],
+        is_compact: q.compact,
+    };
+    put_announce_body(out, &body);
     let body_len = out.len() - body_start;
     http::patch_length(out, at, body_len);
     after(keep_alive)
@@ -286,10 +305,27 @@ fn split_want(want: usize, a4: usize, a6: usize) -> (usize, usize) {
     (w4, w6)
 }
 
-fn put_announce_body(out: &mut Out, c: Counts, interval: u32, p4: &[u8], p6: &[u8], compact: bool) {
+/// What an announce answer holds.
+struct AnnounceBody<'a> {
+    counts: Counts,
+    interval: u32,
+    /// BEP 24: the address the requester was seen from (4 or 16 raw bytes on the wire).
+    external_ip: IpAddr,
+    peers4: &'a [u8],
+    peers6: &'a [u8],
+    is_compact: bool,
+}
+
+fn put_announce_body(out: &mut Out, b: &AnnounceBody) {
+    let (c, interval, p4, p6, compact) = (b.counts, b.interval, b.peers4, b.peers6, b.is_compact);
     out.put(b"d");
     put_key_int(out, b"complete", u64::from(c.seeders));
     put_key_int(out, b"downloaded", u64::from(c.downloaded));
+    put_bytes(out, b"external ip");
+    match b.external_ip {
+        IpAddr::V4(ip) => put_bytes(out, &ip.octets()),
+        IpAddr::V6(ip) => put_bytes(out, &ip.octets()),
+    }
     put_key_int(out, b"incomplete", u64::from(c.leechers));
     put_key_int(out, b"interval", u64::from(interval));
     put_key_int(out, b"min interval", u64::from(interval / 2));

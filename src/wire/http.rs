@@ -34,6 +34,9 @@ pub struct Request<'a> {
     /// Whether the connection stays open after the answer: HTTP/1.1 without
     /// `Connection: close`. HTTP/1.0 always closes.
     pub keep_alive: bool,
+    /// The last address of the last `X-Forwarded-For` header: the client as seen by the proxy
+    /// in front of us (trusted only from `access.proxy` networks).
+    pub forwarded_for: Option<&'a [u8]>,
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -74,6 +77,7 @@ pub fn parse_request(head: &[u8]) -> Result<Request<'_>, Error> {
         return Err(Error::BadValue);
     }
     let mut keep_alive = is_http11;
+    let mut forwarded_for = None;
     for line in lines {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
@@ -87,6 +91,9 @@ pub fn parse_request(head: &[u8]) -> Result<Request<'_>, Error> {
             if value != b"0" {
                 return Err(Error::BadValue);
             }
+        } else if name.eq_ignore_ascii_case(b"x-forwarded-for") {
+            let last = value.rsplit(|&b| b == b',').next().map(trim);
+            forwarded_for = last.filter(|v| !v.is_empty());
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             return Err(Error::BadValue);
         }
@@ -99,6 +106,7 @@ pub fn parse_request(head: &[u8]) -> Result<Request<'_>, Error> {
         path,
         query,
         keep_alive,
+        forwarded_for,
     })
 }
 
@@ -204,6 +212,9 @@ mod tests {
         assert_eq!(r.path, b"/announce");
         assert_eq!(r.query, b"info_hash=x&port=1");
         assert!(r.keep_alive);
+        let r = parse_request(b"GET /a HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4, 10.0.0.1 \r\n\r\n")
+            .unwrap();
+        assert_eq!(r.forwarded_for, Some(&b"10.0.0.1"[..]));
         let r = parse_request(b"GET /scrape HTTP/1.1\r\nConnection: Close\r\n\r\n").unwrap();
         assert!(!r.keep_alive);
         assert_eq!(r.query, b"");

@@ -34,8 +34,9 @@ fn announce_answers_in_opentracker_shape() {
     assert!(head.starts_with("HTTP/1.1 200 OK"));
     assert_eq!(after, After::KeepAlive);
     let s = String::from_utf8_lossy(&body);
+    // BEP 24's `external ip` sits between opentracker's keys, in bencode's key order.
     assert!(
-        s.starts_with("d8:completei1e10:downloadedi0e10:incompletei0e8:intervali"),
+        body.starts_with(b"d8:completei1e10:downloadedi0e11:external ip4:\x0a\x00\x00\x0110:incompletei0e8:intervali"),
         "{s}"
     );
     assert!(s.ends_with("5:peers0:e"), "{s}");
@@ -163,5 +164,44 @@ fn ip_parameters_only_count_when_enabled() {
     assert!(
         body.ends_with(b"5:peers6:\x0a\x09\x09\x09\x00\x01e"),
         "ip parameter used"
+    );
+}
+
+#[test]
+fn forwarded_for_only_from_trusted_proxies() {
+    let config = Config {
+        proxy_nets: vec![crate::config::parse_net("10.9.0.0/16").unwrap()],
+        ..Config::default()
+    };
+    let mut t = Tracker::new(&config).unwrap();
+    let mut buf = vec![0u8; out_capacity(200, 64)];
+    let q = format!("GET /announce?info_hash={HASH}&port=1&left=0 HTTP/1.1\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n");
+    let mut out = Out::new(&mut buf);
+    handle(
+        &mut t,
+        q.as_bytes(),
+        "10.9.0.1:80".parse().unwrap(),
+        Secs(1),
+        &mut out,
+    );
+    assert!(
+        out.written()
+            .windows(17)
+            .any(|w| w == b"external ip4:\xc0\x00\x02\x07"),
+        "proxied client"
+    );
+    let mut out = Out::new(&mut buf);
+    handle(
+        &mut t,
+        q.as_bytes(),
+        "10.8.0.1:80".parse().unwrap(),
+        Secs(1),
+        &mut out,
+    );
+    assert!(
+        out.written()
+            .windows(17)
+            .any(|w| w == b"external ip4:\x0a\x08\x00\x01"),
+        "untrusted: the source"
     );
 }
