@@ -43,6 +43,8 @@ pub struct CliArgs {
     pub redirect_url: Option<String>,
     /// `-A NET` (repeatable): networks allowed to read /stats and /metrics, added to the file's.
     pub stats_nets: Vec<config::Net>,
+    /// `-l FILE`: a state dump to load at start (only loaded, never written).
+    pub load_state: Option<PathBuf>,
     /// `-w FILE`: the access whitelist (replaces the file's access list). The last wins.
     pub whitelist: Option<PathBuf>,
     /// `-b FILE`: the access blacklist (replaces the file's access list). The last wins.
@@ -53,10 +55,9 @@ pub struct CliArgs {
 const DEFAULT_IP: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// opentracker flags that are read and then refused, with the feature each one names.
-const NOT_YET_SUPPORTED: [(u8, &str); 4] = [
+const NOT_YET_SUPPORTED: [(u8, &str); 3] = [
     (b'd', "-d (chroot/chdir directory)"),
     (b'u', "-u (switch user)"),
-    (b'l', "-l (state file loading)"),
     (b's', "-s (live sync port)"),
 ];
 
@@ -73,6 +74,8 @@ enum ValueFlag {
     RedirectUrl,
     /// `-A`
     BlessNet,
+    /// `-l`
+    LoadState,
     /// `-w` (true) and `-b` (false)
     AccessList { is_white: bool },
     /// A flag of [`NOT_YET_SUPPORTED`], with the feature it names.
@@ -88,6 +91,7 @@ impl ValueFlag {
             b'P' => Some(ValueFlag::Port { tcp: false }),
             b'r' => Some(ValueFlag::RedirectUrl),
             b'A' => Some(ValueFlag::BlessNet),
+            b'l' => Some(ValueFlag::LoadState),
             b'w' => Some(ValueFlag::AccessList { is_white: true }),
             b'b' => Some(ValueFlag::AccessList { is_white: false }),
             _ => NOT_YET_SUPPORTED
@@ -131,6 +135,9 @@ pub fn parse(args: &[OsString]) -> Result<Command, Error> {
 pub fn apply(args: &CliArgs, config: &mut Config) {
     config.listens.extend(args.listens.iter().cloned());
     config.stats_nets.extend(args.stats_nets.iter().copied());
+    if args.load_state.is_some() {
+        config.load_state.clone_from(&args.load_state);
+    }
     if let Some(url) = &args.redirect_url {
         config.redirect_url = Some(url.clone());
     }
@@ -159,6 +166,7 @@ Options, as opentracker's (they apply over the config file):
   -r URL          redirect GET / to URL (overrides tracker.redirect_url)
   -w FILE         serve only the torrents listed in FILE (access whitelist; SIGHUP re-reads it)
   -b FILE         refuse the torrents listed in FILE (access blacklist)
+  -l FILE         load a state dump (HEX:base:downloaded lines) at start
   -A IP[/BITS]    allow this network to read /stats and /metrics (default: loopback only);
                   repeatable
   -v, --version   print the version and exit
@@ -172,7 +180,6 @@ With no -p, -P or listen line in the config file, trackseed serves TCP and UDP o
 opentracker options not supported yet (trackseed refuses to start with them):
   -d DIR          chroot (as root) or chdir to DIR
   -u USER         switch to USER after binding
-  -l FILE         load a state dump at start
   -s PORT         live sync port
 
 Config keys: `trackseed --print-config` prints the built-in config, which documents every
@@ -236,6 +243,9 @@ impl Scan {
                 });
             }
             ValueFlag::RedirectUrl => self.cli.redirect_url = Some(utf8(flag, value)?.to_string()),
+            ValueFlag::LoadState => {
+                self.cli.load_state = Some(PathBuf::from(OsStr::from_bytes(value)));
+            }
             ValueFlag::BlessNet => {
                 let net = config::parse_net(utf8(flag, value)?)
                     .map_err(|why| usage(format!("option -A: {why}")))?;
@@ -474,7 +484,6 @@ mod tests {
         let cases = [
             (&["-d", "/var/empty"][..], "-d (chroot/chdir directory)"),
             (&["-u", "nobody"], "-u (switch user)"),
-            (&["-l", "state"], "-l (state file loading)"),
             (&["-i", "::1", "-s", "9696"], "-s (live sync port)"),
         ];
         for (list, want) in cases {

@@ -75,6 +75,14 @@ pub struct Config {
     /// `access.proxy` (repeatable): reverse proxies whose `X-Forwarded-For` names the client.
     /// Default none: a peer's address is its connection's source address.
     pub proxy_nets: Vec<Net>,
+    /// `tracker.statefile`: loaded at start (torrents' `downloaded` counts) and saved at clean
+    /// shutdown, on SIGUSR1 and every `tracker.state_interval`. Default none.
+    pub statefile: Option<PathBuf>,
+    /// `tracker.state_interval`: seconds between periodic saves of the state file; 0 (the
+    /// default) saves only at clean shutdown and on SIGUSR1, sparing a router's flash.
+    pub state_interval_secs: u32,
+    /// `-l FILE` (command line only): a state dump loaded at start, never written.
+    pub load_state: Option<PathBuf>,
 }
 
 /// A network: an address and a prefix length (`10.0.0.0/8`, `2001:db8::/32`, or one address).
@@ -149,6 +157,9 @@ impl Default for Config {
             fifo_delete: None,
             stats_nets: Vec::new(),
             proxy_nets: Vec::new(),
+            statefile: None,
+            state_interval_secs: 0,
+            load_state: None,
         }
     }
 }
@@ -452,6 +463,11 @@ const KEYS: &[KeySpec] = &[
             note: "UDP worker threads are not built; trackseed serves UDP in its event loop; \
                    ignored",
         },
+    ),
+    key("tracker.statefile", Kind::Path(|c| &mut c.statefile)),
+    key(
+        "tracker.state_interval",
+        Kind::Number(|c| &mut c.state_interval_secs),
     ),
     key("access.whitelist", Kind::Path(|c| &mut c.whitelist)),
     key("access.blacklist", Kind::Path(|c| &mut c.blacklist)),

@@ -18,7 +18,7 @@ use crate::connections::Connections;
 use crate::error::Error;
 use crate::listeners::{Listener, Listeners};
 use crate::reload;
-use crate::sys::signals::{Signal, SignalPipe};
+use crate::sys::signals::SignalPipe;
 use crate::tracker::conn_id::ConnectionIds;
 use crate::tracker::{http as front_http, udp as front_udp, Tracker};
 use mio::net::{TcpListener, UdpSocket};
@@ -65,6 +65,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
         open_fifo(&poll, config.fifo_add.as_deref(), FIFO_ADD)?,
         open_fifo(&poll, config.fifo_delete.as_deref(), FIFO_DELETE)?,
     ];
+    load_state(&config, &mut tracker, Secs(0));
     let out_cap = front_http::out_capacity(config.numwant_max, config.scrape_max);
     let mut conns = Connections::new(
         config.http_max_connections as usize,
@@ -84,6 +85,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
     let mut udp_pending: Vec<usize> = Vec::with_capacity(listeners.len());
     // An access list being re-read after SIGHUP, one slice per turn of the loop.
     let mut reloading: Option<access::Loader> = None;
+    let mut next_state_save = config.state_interval_secs;
     eprintln!("trackseed: ready");
     loop {
         let timeout = if udp_pending.is_empty() && reloading.is_none() {
@@ -110,12 +112,16 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
         }
         for event in events.iter() {
             match event.token() {
-                SIGNALS => match signals.drain() {
-                    Some(Signal::Terminate) => {
+                SIGNALS => {
+                    let pending = signals.drain();
+                    if pending.dump || pending.terminate {
+                        save_state(&config, &mut tracker, now);
+                    }
+                    if pending.terminate {
                         eprintln!("trackseed: exiting on signal");
                         return Ok(());
                     }
-                    Some(Signal::Reload) => {
+                    if pending.reload {
                         match reread() {
                             Ok(new) => {
                                 let (effective, waiting) = reload::effective(&config, new);
@@ -156,8 +162,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
                             }
                         }
                     }
-                    None => {}
-                },
+                }
                 FIFO_ADD | FIFO_DELETE => {
                     let is_add = event.token() == FIFO_ADD;
                     if let Some(fifo) = &mut fifos[usize::from(!is_add)] {
@@ -198,6 +203,11 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
         }
         if clock.now_millis() >= next_tick {
             next_tick = clock.now_millis() + tick_ms;
+            let every = config.state_interval_secs;
+            if every > 0 && now.0 >= next_state_save {
+                save_state(&config, &mut tracker, now);
+                next_state_save = now.0 + every;
+            }
             let budget = tracker.swarms.sweep_budget(TICK.as_secs() as u32);
             tracker.swarms.sweep(now, budget);
             conns.expire(now);
@@ -261,6 +271,69 @@ impl Fifo {
                 }
             });
         }
+    }
+}
+
+/// Saves the state file, if one is configured, and logs the outcome (never fatal).
+fn save_state(config: &Config, tracker: &mut Tracker, now: Secs) {
+    let Some(path) = &config.statefile else {
+        return;
+    };
+    let mut next = 0;
+    let swarms = &mut tracker.swarms;
+    let mut entries = || {
+        let (rec, h, c) = swarms.next_torrent(next, now)?;
+        next = rec + 1;
+        Some((h, c.downloaded))
+    };
+    match crate::state::save(path, &mut entries, clock::unix_secs() / 60) {
+        Ok(n) => eprintln!("trackseed: state: saved {n} torrents to {}", path.display()),
+        Err(e) => eprintln!("trackseed: state: cannot save {}: {e}", path.display()),
+    }
+}
+
+/// Loads `-l` and `tracker.statefile` (both if given), restoring `downloaded` counts. A missing
+/// or corrupt file is reported and skipped, never fatal.
+fn load_state(config: &Config, tracker: &mut Tracker, now: Secs) {
+    for path in [&config.load_state, &config.statefile]
+        .into_iter()
+        .flatten()
+    {
+        let loaded = match crate::state::load(path) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "trackseed: state: cannot read {}: {e}; ignored",
+                    path.display()
+                );
+                continue;
+            }
+        };
+        let mut restored = 0;
+        for (h, downloaded) in &loaded.entries {
+            if !tracker.access.allows(h) {
+                continue;
+            }
+            if tracker.swarms.restore(h, *downloaded, now).is_err() {
+                eprintln!(
+                    "trackseed: state: torrent table full; the rest of {} is not restored",
+                    path.display()
+                );
+                break;
+            }
+            restored += 1;
+        }
+        let mut msg = format!(
+            "trackseed: state: restored {restored} torrents from {}",
+            path.display()
+        );
+        if let Some((line, why)) = loaded.first_bad {
+            msg += &format!(
+                "; {} lines ignored, the first at line {line}: {why}",
+                loaded.bad_lines
+            );
+        }
+        eprintln!("{msg}");
     }
 }
 

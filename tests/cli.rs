@@ -53,7 +53,7 @@ fn unknown_and_not_yet_supported_flags_are_refused() {
     let (code, _, err) = run_cli(&["-Z"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("-Z"), "{err}");
-    for flag in ["-d", "-u", "-l"] {
+    for flag in ["-d", "-u"] {
         let (code, _, err) = run_cli(&[flag, "x"]);
         assert_eq!(code, Some(2), "{flag}");
         assert!(err.contains("not yet supported"), "{flag}: {err}");

@@ -410,6 +410,23 @@ impl Swarms {
         Ok(())
     }
 
+    /// Restores a torrent's `downloaded` count from a state file (the larger of the stored and
+    /// the restored count wins). A torrent without peers is kept 24 hours, as any completed one.
+    pub fn restore(
+        &mut self,
+        info_hash: &InfoHash,
+        downloaded: u32,
+        now: Secs,
+    ) -> Result<(), Refusal> {
+        let t = match self.lookup(info_hash) {
+            Some(t) => t,
+            None => self.insert_torrent(*info_hash, self.slot_of(now))?,
+        };
+        let tor = &mut self.torrents[t];
+        tor.downloaded = tor.downloaded.max(downloaded);
+        Ok(())
+    }
+
     /// Counters of a torrent, expired peers dropped first. `None` for an unknown torrent.
     pub fn scrape(&mut self, info_hash: &InfoHash, now: Secs) -> Option<Counts> {
         let t = self.lookup(info_hash)?;

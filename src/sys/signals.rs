@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// Write end of the pipe, for the handler (-1 until installed).
 static PIPE_FD: AtomicI32 = AtomicI32::new(-1);
 
-/// What a signal asks the loop to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
+/// What the signals that arrived ask the loop to do (several may be pending at once).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pending {
     /// SIGINT or SIGTERM: stop cleanly.
-    Terminate,
-    /// SIGHUP: reload.
-    Reload,
+    pub terminate: bool,
+    /// SIGHUP: reload the config and the access list.
+    pub reload: bool,
+    /// SIGUSR1: save the state file now.
+    pub dump: bool,
 }
 
 extern "C" fn on_signal(signum: libc::c_int) {
@@ -42,7 +44,7 @@ impl SignalPipe {
     pub fn install() -> io::Result<SignalPipe> {
         let (sender, receiver) = pipe::new()?;
         PIPE_FD.store(sender.as_raw_fd(), Ordering::Relaxed);
-        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1] {
             set_handler(
                 sig,
                 on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
@@ -55,21 +57,19 @@ impl SignalPipe {
         })
     }
 
-    /// Drains the pipe and returns the most important pending signal, if any.
-    pub fn drain(&mut self) -> Option<Signal> {
+    /// Drains the pipe and returns what the signals in it ask for.
+    pub fn drain(&mut self) -> Pending {
         let mut buf = [0u8; 64];
-        let mut out = None;
+        let mut out = Pending::default();
         loop {
             match self.receiver.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     for &b in &buf[..n] {
-                        let s = match i32::from(b) {
-                            libc::SIGHUP => Signal::Reload,
-                            _ => Signal::Terminate,
-                        };
-                        if out != Some(Signal::Terminate) {
-                            out = Some(s);
+                        match i32::from(b) {
+                            libc::SIGHUP => out.reload = true,
+                            libc::SIGUSR1 => out.dump = true,
+                            _ => out.terminate = true,
                         }
                     }
                 }
