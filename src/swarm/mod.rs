@@ -146,6 +146,9 @@ pub struct Swarms {
     max_peers: u32,
     slot_secs: u32,
     sweep_at: usize,
+    /// How long ago the peer of the last announce had announced before, in seconds (to the
+    /// slot: a multiple of half an interval); `None` when it was new. For `/stats?mode=renew`.
+    pub last_renew_age_secs: Option<u32>,
     rng: u32,
 }
 
@@ -174,6 +177,7 @@ impl Swarms {
             max_peers,
             slot_secs: (interval_secs / 2).max(1),
             sweep_at: 0,
+            last_renew_age_secs: None,
             rng: (std::hash::BuildHasher::hash_one(&RandomState::new(), 1u8) as u32) | 1,
         })
     }
@@ -360,6 +364,8 @@ impl Swarms {
         now_slot: u32,
     ) -> Result<(), Refusal> {
         let is_full = self.peers >= self.max_peers;
+        self.last_renew_age_secs = None;
+        let slot_secs = self.slot_secs;
         let (mut pool, tor) = self.pool_and_torrent(t, family);
         if tor.peers() == 0 {
             tor.slot = now_slot;
@@ -370,6 +376,10 @@ impl Swarms {
             &mut tor.heads6
         };
         let found = (0..LISTS).find_map(|l| pool.find(heads[l], addr).map(|p| (l, p)));
+        let renew_age_secs = found.map(|(list, _)| {
+            let age_slots = (now_slot as usize % SLOTS + SLOTS - list % SLOTS) % SLOTS;
+            age_slots as u32 * slot_secs
+        });
         let kind = usize::from(a.is_seeder);
         let target = kind * SLOTS + (now_slot as usize) % SLOTS;
         let mut delta: i64 = 0;
@@ -407,6 +417,7 @@ impl Swarms {
             }
         }
         self.peers = (i64::from(self.peers) + delta) as u32;
+        self.last_renew_age_secs = renew_age_secs;
         Ok(())
     }
 

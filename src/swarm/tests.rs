@@ -353,3 +353,17 @@ fn completed_torrents_without_peers_are_kept_a_day() {
 
 // config/trackseed.conf and `Config` document this figure.
 const _: () = assert!(TORRENT_RECORD_BYTES <= 128);
+
+#[test]
+fn renew_age_is_reported_to_the_slot() {
+    let mut s = Swarms::new(10, 100, 1800).unwrap();
+    s.announce(&ann(1, v4(1, 1), false, Event::None), Secs(0))
+        .unwrap();
+    assert_eq!(s.last_renew_age_secs, None, "new peer");
+    s.announce(&ann(1, v4(1, 1), false, Event::None), Secs(1000))
+        .unwrap();
+    assert_eq!(s.last_renew_age_secs, Some(900), "one slot of 900 s later");
+    s.announce(&ann(1, v4(1, 1), false, Event::None), Secs(1001))
+        .unwrap();
+    assert_eq!(s.last_renew_age_secs, Some(0));
+}

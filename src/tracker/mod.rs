@@ -103,6 +103,9 @@ impl Tracker {
         }
         match self.swarms.announce(a, now) {
             Ok(r) => {
+                if let Some(age) = self.swarms.last_renew_age_secs {
+                    self.stats.record_renew(age / 60);
+                }
                 if a.event == crate::swarm::Event::Completed {
                     self.stats.completed += 1;
                 }
