@@ -23,7 +23,7 @@ use crate::error::Error;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// Run the tracker with these settings.
-    Run(CliArgs),
+    Run(Box<CliArgs>),
     /// `-h`, `--help`: print [`help_text`] and exit.
     Help,
     /// `-v`, `--version`: print the version and exit.
@@ -43,6 +43,13 @@ pub struct CliArgs {
     pub redirect_url: Option<String>,
     /// `-A NET` (repeatable): networks allowed to read /stats and /metrics, added to the file's.
     pub stats_nets: Vec<config::Net>,
+    /// `-d DIR`: chroot (as root) or chdir to DIR after binding.
+    pub rootdir: Option<PathBuf>,
+    /// `-u USER`: the user to switch to after binding.
+    pub user: Option<String>,
+    /// The verb after the options: `start`, `stop`, `restart` or `status`; none runs the
+    /// tracker in the foreground.
+    pub verb: Option<Verb>,
     /// `-l FILE`: a state dump to load at start (only loaded, never written).
     pub load_state: Option<PathBuf>,
     /// `-w FILE`: the access whitelist (replaces the file's access list). The last wins.
@@ -55,11 +62,7 @@ pub struct CliArgs {
 const DEFAULT_IP: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 /// opentracker flags that are read and then refused, with the feature each one names.
-const NOT_YET_SUPPORTED: [(u8, &str); 3] = [
-    (b'd', "-d (chroot/chdir directory)"),
-    (b'u', "-u (switch user)"),
-    (b's', "-s (live sync port)"),
-];
+const NOT_YET_SUPPORTED: [(u8, &str); 1] = [(b's', "-s (live sync port)")];
 
 /// What a short flag that takes a value does with it.
 #[derive(Clone, Copy)]
@@ -74,6 +77,10 @@ enum ValueFlag {
     RedirectUrl,
     /// `-A`
     BlessNet,
+    /// `-d`
+    RootDir,
+    /// `-u`
+    User,
     /// `-l`
     LoadState,
     /// `-w` (true) and `-b` (false)
@@ -91,6 +98,8 @@ impl ValueFlag {
             b'P' => Some(ValueFlag::Port { tcp: false }),
             b'r' => Some(ValueFlag::RedirectUrl),
             b'A' => Some(ValueFlag::BlessNet),
+            b'd' => Some(ValueFlag::RootDir),
+            b'u' => Some(ValueFlag::User),
             b'l' => Some(ValueFlag::LoadState),
             b'w' => Some(ValueFlag::AccessList { is_white: true }),
             b'b' => Some(ValueFlag::AccessList { is_white: false }),
@@ -113,6 +122,7 @@ pub fn parse(args: &[OsString]) -> Result<Command, Error> {
         ip: DEFAULT_IP,
     };
     let mut rest = args.iter();
+    let mut operands: Vec<String> = Vec::new();
     while let Some(arg) = rest.next() {
         let stop = match arg.as_bytes() {
             b"--" => return end_of_options(rest, scan.cli),
@@ -121,13 +131,18 @@ pub fn parse(args: &[OsString]) -> Result<Command, Error> {
             b"--print-config" => Some(Command::PrintConfig),
             [b'-', b'-', ..] => return Err(unknown_option(&arg.to_string_lossy())),
             [b'-', flag, attached @ ..] => scan.short_option(*flag, attached, &mut rest)?,
-            _ => return Err(unexpected_operand(arg)),
+            _ => {
+                let word = arg.to_str().ok_or_else(|| unexpected_operand(arg))?;
+                operands.push(word.to_string());
+                None
+            }
         };
         if let Some(command) = stop {
             return Ok(command);
         }
     }
-    Ok(Command::Run(scan.cli))
+    scan.cli.verb = parse_verb(&operands)?;
+    Ok(Command::Run(Box::new(scan.cli)))
 }
 
 /// Applies the command line over a config read from a file: `-p`/`-P` add to the file's
@@ -137,6 +152,12 @@ pub fn apply(args: &CliArgs, config: &mut Config) {
     config.stats_nets.extend(args.stats_nets.iter().copied());
     if args.load_state.is_some() {
         config.load_state.clone_from(&args.load_state);
+    }
+    if args.rootdir.is_some() {
+        config.rootdir.clone_from(&args.rootdir);
+    }
+    if args.user.is_some() {
+        config.user.clone_from(&args.user);
     }
     if let Some(url) = &args.redirect_url {
         config.redirect_url = Some(url.clone());
@@ -243,6 +264,8 @@ impl Scan {
                 });
             }
             ValueFlag::RedirectUrl => self.cli.redirect_url = Some(utf8(flag, value)?.to_string()),
+            ValueFlag::RootDir => self.cli.rootdir = Some(PathBuf::from(OsStr::from_bytes(value))),
+            ValueFlag::User => self.cli.user = Some(utf8(flag, value)?.to_string()),
             ValueFlag::LoadState => {
                 self.cli.load_state = Some(PathBuf::from(OsStr::from_bytes(value)));
             }
@@ -293,7 +316,7 @@ fn parse_ip(text: &str) -> Result<IpAddr, Error> {
 fn end_of_options(mut rest: slice::Iter<'_, OsString>, cli: CliArgs) -> Result<Command, Error> {
     match rest.next() {
         Some(operand) => Err(unexpected_operand(operand)),
-        None => Ok(Command::Run(cli)),
+        None => Ok(Command::Run(Box::new(cli))),
     }
 }
 
@@ -316,6 +339,81 @@ fn unknown_option(name: &str) -> Error {
     usage(format!("unknown option `{name}`; see `trackseed --help`"))
 }
 
+/// What to do with a running daemon, or with a new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    /// Run as a daemon (pid file, syslog).
+    Start,
+    /// SIGTERM to the running daemon, then wait for it to exit.
+    Stop,
+    /// SIGHUP to the running daemon: reload the config and the lists.
+    Restart,
+    /// Whether a daemon runs, its pid and uptime.
+    Status,
+}
+
+/// The verbs, parsed with argh (subcommands; the opentracker flags before them keep their
+/// ordered getopt scanner above).
+mod verbs {
+    use argh::FromArgs;
+
+    /// trackseed's verbs
+    #[derive(FromArgs)]
+    pub struct Verbs {
+        #[argh(subcommand)]
+        pub verb: Option<Verb>,
+    }
+
+    #[derive(FromArgs)]
+    #[argh(subcommand)]
+    pub enum Verb {
+        Start(Start),
+        Stop(Stop),
+        Restart(Restart),
+        Status(Status),
+    }
+
+    /// run as a daemon, with a pid file and syslog
+    #[derive(FromArgs)]
+    #[argh(subcommand, name = "start")]
+    pub struct Start {}
+
+    /// stop the running daemon (SIGTERM) and wait for it to exit
+    #[derive(FromArgs)]
+    #[argh(subcommand, name = "stop")]
+    pub struct Stop {}
+
+    /// make the running daemon reload its config and access lists (SIGHUP)
+    #[derive(FromArgs)]
+    #[argh(subcommand, name = "restart")]
+    pub struct Restart {}
+
+    /// tell whether a daemon runs, with its pid and uptime
+    #[derive(FromArgs)]
+    #[argh(subcommand, name = "status")]
+    pub struct Status {}
+}
+
+fn parse_verb(operands: &[String]) -> Result<Option<Verb>, Error> {
+    if operands.is_empty() {
+        return Ok(None);
+    }
+    let words: Vec<&str> = operands.iter().map(String::as_str).collect();
+    let parsed =
+        <verbs::Verbs as argh::FromArgs>::from_args(&["trackseed"], &words).map_err(|e| {
+            usage(format!(
+                "{}; the verbs are start, stop, restart and status (see `trackseed --help`)",
+                e.output.trim()
+            ))
+        })?;
+    Ok(parsed.verb.map(|v| match v {
+        verbs::Verb::Start(_) => Verb::Start,
+        verbs::Verb::Stop(_) => Verb::Stop,
+        verbs::Verb::Restart(_) => Verb::Restart,
+        verbs::Verb::Status(_) => Verb::Status,
+    }))
+}
+
 fn unexpected_operand(arg: &OsStr) -> Error {
     usage(format!(
         "unexpected argument `{}`: trackseed takes options only; see `trackseed --help`",
@@ -333,7 +431,7 @@ mod tests {
 
     fn run(list: &[&str]) -> CliArgs {
         match parse(&args(list)) {
-            Ok(Command::Run(cli)) => cli,
+            Ok(Command::Run(cli)) => *cli,
             other => panic!("{list:?} should give Run, gave {other:?}"),
         }
     }
@@ -379,10 +477,10 @@ mod tests {
         let parsed = parse(&[OsString::from("-f"), path.clone()]).expect("parses");
         assert_eq!(
             parsed,
-            Command::Run(CliArgs {
+            Command::Run(Box::new(CliArgs {
                 config_file: Some(path.into()),
                 ..CliArgs::default()
-            })
+            }))
         );
     }
 
@@ -481,11 +579,7 @@ mod tests {
 
     #[test]
     fn not_yet_supported_flags_are_refused() {
-        let cases = [
-            (&["-d", "/var/empty"][..], "-d (chroot/chdir directory)"),
-            (&["-u", "nobody"], "-u (switch user)"),
-            (&["-i", "::1", "-s", "9696"], "-s (live sync port)"),
-        ];
+        let cases = [(&["-i", "::1", "-s", "9696"][..], "-s (live sync port)")];
         for (list, want) in cases {
             match parse(&args(list)) {
                 Err(Error::NotYetSupported { what }) => assert_eq!(what, want),
@@ -549,17 +643,16 @@ mod tests {
                 "unknown option `--port=1`; see `trackseed --help`",
             ),
             (&["-H"], "unknown option `-H`; see `trackseed --help`"),
-            (
-                &["serve"],
-                "unexpected argument `serve`: trackseed takes options only; see `trackseed --help`",
-            ),
-            (
-                &["-"],
-                "unexpected argument `-`: trackseed takes options only; see `trackseed --help`",
-            ),
         ];
         for (list, want) in cases {
             assert_eq!(usage_message(list), want, "{list:?}");
+        }
+        for list in [&["serve"][..], &["-"], &["start", "now"]] {
+            let m = usage_message(list);
+            assert!(
+                m.contains("the verbs are start, stop, restart and status"),
+                "{list:?}: {m}"
+            );
         }
         let bad = OsStr::from_bytes(b"-\xff").to_os_string();
         assert_eq!(
@@ -629,5 +722,19 @@ mod tests {
         }
         assert!(help.contains("--print-config"));
         assert!(help.lines().all(|line| line.len() <= 100));
+    }
+
+    #[test]
+    fn verbs_after_the_options() {
+        assert_eq!(run(&["-f", "x.conf", "start"]).verb, Some(Verb::Start));
+        assert_eq!(run(&["stop"]).verb, Some(Verb::Stop));
+        assert_eq!(run(&["restart"]).verb, Some(Verb::Restart));
+        assert_eq!(run(&["status", "-f", "x"]).verb, Some(Verb::Status));
+        assert_eq!(run(&["-d", "/srv", "-u", "nobody"]).verb, None);
+        let cli = run(&["-d", "/srv", "-u", "nobody"]);
+        assert_eq!(
+            (cli.rootdir, cli.user),
+            (Some(PathBuf::from("/srv")), Some("nobody".into()))
+        );
     }
 }

@@ -83,6 +83,16 @@ pub struct Config {
     pub state_interval_secs: u32,
     /// `-l FILE` (command line only): a state dump loaded at start, never written.
     pub load_state: Option<PathBuf>,
+    /// `tracker.rootdir` / `-d`: after binding, chroot here (as root) or chdir (otherwise); the
+    /// access lists, FIFOs and state file are then found inside it. Default none.
+    pub rootdir: Option<PathBuf>,
+    /// `tracker.user` / `-u`: the user to switch to after binding. Default none (stay).
+    pub user: Option<String>,
+    /// `tracker.pidfile`: the daemon's pid file (`trackseed start`). Default `trackseed.pid`
+    /// beside the config file (in the working directory with the built-in config).
+    pub pidfile: Option<PathBuf>,
+    /// `log.facility`: the syslog facility the daemon logs to. Default `daemon`.
+    pub log_facility: crate::sys::syslog::Facility,
 }
 
 /// A network: an address and a prefix length (`10.0.0.0/8`, `2001:db8::/32`, or one address).
@@ -160,6 +170,10 @@ impl Default for Config {
             statefile: None,
             state_interval_secs: 0,
             load_state: None,
+            rootdir: None,
+            user: None,
+            pidfile: None,
+            log_facility: crate::sys::syslog::Facility::Daemon,
         }
     }
 }
@@ -387,6 +401,10 @@ enum Kind {
     StatsNet,
     /// `access.proxy`: adds a network.
     ProxyNet,
+    /// Free text stored in the field this function selects.
+    Text(fn(&mut Config) -> &mut Option<String>),
+    /// `log.facility`: a syslog facility name.
+    Facility,
     /// A file path stored in the field this function selects.
     Path(fn(&mut Config) -> &mut Option<PathBuf>),
     /// An opentracker key whose feature is not built: accepted with a warning (`note`).
@@ -497,22 +515,10 @@ const KEYS: &[KeySpec] = &[
                    ignored",
         },
     ),
-    key(
-        "tracker.rootdir",
-        Kind::NotBuilt {
-            numeric: false,
-            note: "chroot/chdir is not built yet; ignored: trackseed stays in the directory it \
-                   was started in, without chroot",
-        },
-    ),
-    key(
-        "tracker.user",
-        Kind::NotBuilt {
-            numeric: false,
-            note: "dropping privileges is not built yet; ignored: trackseed keeps running as \
-                   the user that started it",
-        },
-    ),
+    key("tracker.rootdir", Kind::Path(|c| &mut c.rootdir)),
+    key("tracker.user", Kind::Text(|c| &mut c.user)),
+    key("tracker.pidfile", Kind::Path(|c| &mut c.pidfile)),
+    key("log.facility", Kind::Facility),
 ];
 
 impl Kind {
@@ -526,6 +532,8 @@ impl Kind {
             Kind::StatsPath => "a URL path such as `stats`",
             Kind::Path(_) => "a file path",
             Kind::StatsNet | Kind::ProxyNet => "an address or network such as 192.168.1.0/24",
+            Kind::Text(_) => "a value",
+            Kind::Facility => "a syslog facility such as daemon, user or local0",
             Kind::NotBuilt { numeric: false, .. } => "a value",
         }
     }
@@ -549,6 +557,15 @@ impl Kind {
             Kind::StatsNet => config
                 .stats_nets
                 .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
+            Kind::Text(field) => *field(config) = Some(value.to_string()),
+            Kind::Facility => {
+                config.log_facility =
+                    crate::sys::syslog::Facility::parse(value).ok_or_else(|| {
+                        format!(
+                        "{key}: unknown facility `{value}` (daemon, user, local0 to local7, ...)"
+                    )
+                    })?
+            }
             Kind::ProxyNet => config
                 .proxy_nets
                 .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
@@ -971,8 +988,6 @@ access.whitelist /etc/opentracker/whitelist.txt
             "livesync.cluster.listen",
             "livesync.cluster.node_ip",
             "batchsync.cluster.admin_ip",
-            "tracker.rootdir",
-            "tracker.user",
         ];
         for key in keys {
             let parsed = ok(&format!("\n{key} some-value\n"));

@@ -31,6 +31,10 @@ pub enum Error {
     },
     /// An access-list FIFO could not be created or opened.
     Fifo { path: PathBuf, source: io::Error },
+    /// `trackseed start` while a daemon for the same pid file runs.
+    AlreadyRunning { pidfile: PathBuf, pid: Option<u32> },
+    /// `trackseed restart` with no daemon running.
+    NotRunning { pidfile: PathBuf },
     /// Any other system call failed at start-up or in the loop.
     Io {
         what: &'static str,
@@ -63,6 +67,21 @@ impl fmt::Display for Error {
                     "cannot open access-list FIFO {}: {source}",
                     path.display()
                 )
+            }
+            Error::AlreadyRunning { pidfile, pid } => match pid {
+                Some(pid) => write!(
+                    f,
+                    "already running (pid {pid}, pid file {})",
+                    pidfile.display()
+                ),
+                None => write!(
+                    f,
+                    "already running (pid file {} is locked)",
+                    pidfile.display()
+                ),
+            },
+            Error::NotRunning { pidfile } => {
+                write!(f, "not running (no daemon holds {})", pidfile.display())
             }
             Error::Io { what, source } => write!(f, "{what}: {source}"),
         }

@@ -144,7 +144,7 @@ impl Listeners {
                 ("udp", s.local_addr()?)
             }
         };
-        eprintln!("trackseed: listening {proto} {local}");
+        crate::log!("listening {proto} {local}");
         Ok(())
     }
 
@@ -187,8 +187,8 @@ impl Listeners {
         for slot in &mut self.slots {
             if slot.as_ref().is_some_and(|b| !wanted.contains(&b.endpoint)) {
                 let b = slot.take().expect("checked just above");
-                eprintln!(
-                    "trackseed: reload: closing {} {}",
+                crate::log!(
+                    "reload: closing {} {}",
                     if b.endpoint.is_tcp { "tcp" } else { "udp" },
                     b.endpoint.addr
                 );
@@ -212,11 +212,11 @@ impl Listeners {
                         socket,
                     });
                     if let Err(err) = self.register(registry, i) {
-                        eprintln!("trackseed: reload: cannot register {}: {err}", e.addr);
+                        crate::log!("reload: cannot register {}: {err}", e.addr);
                         self.slots[i] = None;
                     }
                 }
-                Err(err) => eprintln!("trackseed: reload: {err}"),
+                Err(err) => crate::log!("reload: {err}"),
             }
         }
     }

@@ -9,8 +9,9 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use trackseed::cli::{self, CliArgs, Command};
+use trackseed::cli::{self, CliArgs, Command, Verb};
 use trackseed::config::{self, Config};
+use trackseed::daemon;
 use trackseed::error::Error;
 
 fn main() -> ExitCode {
@@ -34,10 +35,24 @@ fn run(args: &[OsString]) -> Result<(), Error> {
         )),
         Command::PrintConfig => print(config::EMBEDDED),
         Command::Run(cli_args) => {
+            let config = configure(&cli_args)?;
+            let pidfile = daemon::pidfile_path(&config, cli_args.config_file.as_deref());
             // SIGHUP reads the same sources again: the file (or the embedded config) with
             // the same command line over it.
             let reread = || configure(&cli_args);
-            trackseed::reactor::run(configure(&cli_args)?, &reread)
+            match cli_args.verb {
+                None => trackseed::reactor::run(config, &reread, &mut || Ok(())),
+                Some(Verb::Start) => {
+                    let mut held = daemon::claim(&pidfile)?;
+                    let for_detach = config.clone();
+                    let mut detach = || daemon::detach(&mut held, &for_detach);
+                    trackseed::reactor::run(config, &reread, &mut detach)
+                }
+                Some(verb) => match daemon::control(verb, &pidfile)? {
+                    0 => Ok(()),
+                    code => std::process::exit(i32::from(code)),
+                },
+            }
         }
     }
 }

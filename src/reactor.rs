@@ -18,6 +18,7 @@ use crate::connections::Connections;
 use crate::error::Error;
 use crate::listeners::{Listener, Listeners};
 use crate::reload;
+use crate::sys::privileges;
 use crate::sys::signals::SignalPipe;
 use crate::tracker::conn_id::ConnectionIds;
 use crate::tracker::{http as front_http, udp as front_udp, Tracker};
@@ -45,7 +46,13 @@ fn io_err(what: &'static str) -> impl FnOnce(io::Error) -> Error {
 /// Runs the tracker until SIGINT or SIGTERM. Start-up errors (a port taken, no permission) are
 /// returned before anything is served. `reread` gives the config again on SIGHUP (the file
 /// read anew with the command line applied), or says why it cannot.
-pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Result<(), Error> {
+/// `after_bind` runs once the sockets are bound, before privileges are dropped (the daemon
+/// forks there, so a taken port is still reported on the terminal).
+pub fn run(
+    mut config: Config,
+    reread: &dyn Fn() -> Result<Config, Error>,
+    after_bind: &mut dyn FnMut() -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut poll = Poll::new().map_err(io_err("create poll"))?;
     let mut listeners = Listeners::bind(&config, LISTENER_BASE)?;
     let mut signals = SignalPipe::install().map_err(io_err("install signal handlers"))?;
@@ -55,12 +62,24 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
     listeners
         .register_all(poll.registry())
         .map_err(io_err("register listening socket"))?;
+    after_bind()?;
+    // Bound (ports below 1024 need root): now chroot and switch user if asked. Everything read
+    // from here on (access lists, FIFOs, the state file) is found inside the new root.
+    let user = match config.user.as_deref() {
+        Some(name) => Some(privileges::lookup_user(name).map_err(io_err("look up tracker.user"))?),
+        None => None,
+    };
+    let dropped = privileges::drop_privileges(config.rootdir.as_deref(), user.as_ref())
+        .map_err(io_err("drop privileges"))?;
+    if !dropped.is_noop() {
+        crate::log!("{dropped}");
+    }
     let mut tracker =
         Tracker::new(&config).map_err(io_err("reserve the torrent and peer tables"))?;
     let (list, outcome) = access::start(&config);
     tracker.access = list;
     tracker.access_reload = Some((outcome.is_ok, clock::unix_secs()));
-    eprintln!("trackseed: {}", outcome.message);
+    crate::log!("{}", outcome.message);
     let mut fifos = [
         open_fifo(&poll, config.fifo_add.as_deref(), FIFO_ADD)?,
         open_fifo(&poll, config.fifo_delete.as_deref(), FIFO_DELETE)?,
@@ -86,7 +105,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
     // An access list being re-read after SIGHUP, one slice per turn of the loop.
     let mut reloading: Option<access::Loader> = None;
     let mut next_state_save = config.state_interval_secs;
-    eprintln!("trackseed: ready");
+    crate::log!("ready");
     loop {
         let timeout = if udp_pending.is_empty() && reloading.is_none() {
             Duration::from_millis(next_tick.saturating_sub(clock.now_millis()))
@@ -118,7 +137,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
                         save_state(&config, &mut tracker, now);
                     }
                     if pending.terminate {
-                        eprintln!("trackseed: exiting on signal");
+                        crate::log!("exiting on signal");
                         return Ok(());
                     }
                     if pending.reload {
@@ -126,7 +145,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
                             Ok(new) => {
                                 let (effective, waiting) = reload::effective(&config, new);
                                 for key in waiting {
-                                    eprintln!("trackseed: SIGHUP: {key} changed; the new value takes effect at the next restart");
+                                    crate::log!("SIGHUP: {key} changed; the new value takes effect at the next restart");
                                 }
                                 listeners.update(poll.registry(), &effective);
                                 if effective.fifo_add != config.fifo_add {
@@ -143,10 +162,10 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
                                 conns.set_idle_secs(effective.http_idle_timeout_secs);
                                 tracker.config = effective.clone();
                                 config = effective;
-                                eprintln!("trackseed: SIGHUP: config reloaded");
+                                crate::log!("SIGHUP: config reloaded");
                             }
                             Err(e) => {
-                                eprintln!("trackseed: SIGHUP: {e}; keeping the running config")
+                                crate::log!("SIGHUP: {e}; keeping the running config")
                             }
                         }
                         match access::Loader::for_config(&config) {
@@ -154,10 +173,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
                             Ok(Some(loader)) => reloading = Some(loader),
                             Ok(None) => tracker.access = access::AccessList::open(),
                             Err(e) => {
-                                eprintln!(
-                                    "trackseed: SIGHUP: {}",
-                                    access::kept(&e, &tracker.access)
-                                );
+                                crate::log!("SIGHUP: {}", access::kept(&e, &tracker.access));
                                 tracker.access_reload = Some((false, clock::unix_secs()));
                             }
                         }
@@ -196,7 +212,7 @@ pub fn run(mut config: Config, reread: &dyn Fn() -> Result<Config, Error>) -> Re
         }
         if let Some(loader) = &mut reloading {
             if let Some(outcome) = access::reload_step(loader, &mut tracker.access) {
-                eprintln!("trackseed: SIGHUP: {}", outcome.message);
+                crate::log!("SIGHUP: {}", outcome.message);
                 tracker.access_reload = Some((outcome.is_ok, clock::unix_secs()));
                 reloading = None;
             }
@@ -224,7 +240,7 @@ struct Fifo {
 /// A FIFO whose path a reload changed: opened again, or closed (an error is logged).
 fn reopen_fifo(poll: &Poll, path: Option<&std::path::Path>, token: Token) -> Option<Fifo> {
     open_fifo(poll, path, token).unwrap_or_else(|e| {
-        eprintln!("trackseed: reload: {e}");
+        crate::log!("reload: {e}");
         None
     })
 }
@@ -242,10 +258,7 @@ fn open_fifo(
     poll.registry()
         .register(&mut receiver, token, Interest::READABLE)
         .map_err(io_err("register access-list FIFO"))?;
-    eprintln!(
-        "trackseed: access: reading hashes from FIFO {}",
-        path.display()
-    );
+    crate::log!("access: reading hashes from FIFO {}", path.display());
     Ok(Some(Fifo {
         receiver,
         lines: access::LineReader::default(),
@@ -267,7 +280,7 @@ impl Fifo {
                 let Some(h) = access::parse_line(line) else { return };
                 let stored = if is_add { list.add(h) } else { list.delete(h) };
                 if !stored {
-                    eprintln!("trackseed: access: FIFO changeset full ({} hashes); line ignored until the next SIGHUP", access::MAX_CHANGES);
+                    crate::log!("access: FIFO changeset full ({} hashes); line ignored until the next SIGHUP", access::MAX_CHANGES);
                 }
             });
         }
@@ -287,8 +300,8 @@ fn save_state(config: &Config, tracker: &mut Tracker, now: Secs) {
         Some((h, c.downloaded))
     };
     match crate::state::save(path, &mut entries, clock::unix_secs() / 60) {
-        Ok(n) => eprintln!("trackseed: state: saved {n} torrents to {}", path.display()),
-        Err(e) => eprintln!("trackseed: state: cannot save {}: {e}", path.display()),
+        Ok(n) => crate::log!("state: saved {n} torrents to {}", path.display()),
+        Err(e) => crate::log!("state: cannot save {}: {e}", path.display()),
     }
 }
 
@@ -302,10 +315,7 @@ fn load_state(config: &Config, tracker: &mut Tracker, now: Secs) {
         let loaded = match crate::state::load(path) {
             Ok(l) => l,
             Err(e) => {
-                eprintln!(
-                    "trackseed: state: cannot read {}: {e}; ignored",
-                    path.display()
-                );
+                crate::log!("state: cannot read {}: {e}; ignored", path.display());
                 continue;
             }
         };
@@ -315,8 +325,8 @@ fn load_state(config: &Config, tracker: &mut Tracker, now: Secs) {
                 continue;
             }
             if tracker.swarms.restore(h, *downloaded, now).is_err() {
-                eprintln!(
-                    "trackseed: state: torrent table full; the rest of {} is not restored",
+                crate::log!(
+                    "state: torrent table full; the rest of {} is not restored",
                     path.display()
                 );
                 break;
@@ -324,7 +334,7 @@ fn load_state(config: &Config, tracker: &mut Tracker, now: Secs) {
             restored += 1;
         }
         let mut msg = format!(
-            "trackseed: state: restored {restored} torrents from {}",
+            "state: restored {restored} torrents from {}",
             path.display()
         );
         if let Some((line, why)) = loaded.first_bad {
@@ -333,7 +343,7 @@ fn load_state(config: &Config, tracker: &mut Tracker, now: Secs) {
                 loaded.bad_lines
             );
         }
-        eprintln!("{msg}");
+        crate::log!("{msg}");
     }
 }
 

@@ -17,3 +17,10 @@ pub fn rss_bytes() -> Option<u64> {
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     u64::try_from(page).ok().map(|p| pages * p)
 }
+
+/// Clock ticks per second (the unit of /proc's process times).
+pub fn clock_ticks_per_sec() -> Option<u64> {
+    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(t).ok().filter(|&t| t > 0)
+}
