@@ -182,3 +182,54 @@ fn start_up_errors() {
     assert_eq!(code, Some(1));
     assert!(err.contains("is not a FIFO"), "{err}");
 }
+
+/// A million-hash whitelist reloads in slices: announces are answered all along, and the new
+/// list takes over once complete.
+#[test]
+fn a_million_hash_reload_does_not_stall_announces() {
+    let dir = TempDir::new("acl");
+    let list = dir.path().join("big.txt");
+    let mut text = String::with_capacity(41 * 1_000_001);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..1_000_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text += &format!("{:016x}{:016x}{:08x}\n", x, x.rotate_left(21), x as u32);
+    }
+    let (a, b) = ([0x51; 20], [0x52; 20]);
+    text += &format!("{}\n", hex(&a));
+    std::fs::write(&list, &text).unwrap();
+    let config = format!(
+        "listen.tcp_udp 127.0.0.1:0\naccess.whitelist {}\n",
+        list.display()
+    );
+    let server = Server::start(&config);
+    assert!(server.start_log.join("\n").contains("1000001 info hashes"));
+    text += &format!("{}\n", hex(&b));
+    std::fs::write(&list, &text).unwrap();
+    let s = udp_client(server.udp_v4());
+    server.signal("HUP");
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut answered = 0;
+    while is_denied(&announce(&server, &b)) {
+        let t = Instant::now();
+        assert_eq!(
+            &udp_announce(&s, &a)[..4],
+            &[0, 0, 0, 1],
+            "served during the reload"
+        );
+        slowest = slowest.max(t.elapsed());
+        answered += 1;
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "reload not done in 20 s"
+        );
+    }
+    assert!(answered > 0, "the reload took some turns of the loop");
+    let log = server.log_lines().join("\n");
+    assert!(log.contains("1000002 info hashes"), "{log}");
+    // Not a timing assertion: printed for the record (`cargo test -- --nocapture`).
+    println!("1M-hash reload: {answered} UDP announces answered meanwhile, slowest {slowest:?}");
+}
