@@ -53,37 +53,18 @@ impl Mode {
     }
 }
 
-/// Value of each byte as a hex digit, 0xff for "not a hex digit" (a table: list files of a
-/// million lines are parsed a byte at a time).
-const HEX: [u8; 256] = {
-    let mut t = [0xffu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-fn hex_value(b: u8) -> Option<u8> {
-    let v = HEX[usize::from(b)];
-    (v != 0xff).then_some(v)
-}
-
 /// The hash a line starts with, if it does (opentracker's rule, see the module doc).
 pub fn parse_line(line: &[u8]) -> Option<InfoHash> {
-    if line.len() < 40 || line.get(40).is_some_and(|&b| hex_value(b).is_some()) {
+    if line.len() < 40
+        || line
+            .get(40)
+            .is_some_and(|&b| crate::wire::hex_digit(b).is_some())
+    {
         return None;
     }
     let mut h = [0u8; 20];
     for (i, pair) in line[..40].chunks_exact(2).enumerate() {
-        h[i] = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
+        h[i] = crate::wire::hex_digit(pair[0])? << 4 | crate::wire::hex_digit(pair[1])?;
     }
     Some(InfoHash(h))
 }

@@ -45,15 +45,6 @@ pub(super) fn put_line(out: &mut Out, hash: &InfoHash, base_minutes: u64, downlo
     out.put(b"\n");
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Reads the leading decimal number of `s`: its value and the rest.
 fn number(s: &[u8]) -> Result<(u64, &[u8]), StateLineError> {
     let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -83,8 +74,8 @@ pub fn parse_statedump_line(line: &[u8]) -> Result<(InfoHash, u32), StateLineErr
     let (hash_hex, rest) = line.split_at_checked(40).ok_or(StateLineError::BadHash)?;
     let mut hash = InfoHash::default();
     for (b, pair) in hash.0.iter_mut().zip(hash_hex.chunks_exact(2)) {
-        let hi = hex(pair[0]).ok_or(StateLineError::BadHash)?;
-        let lo = hex(pair[1]).ok_or(StateLineError::BadHash)?;
+        let hi = crate::wire::hex_digit(pair[0]).ok_or(StateLineError::BadHash)?;
+        let lo = crate::wire::hex_digit(pair[1]).ok_or(StateLineError::BadHash)?;
         *b = hi << 4 | lo;
     }
     let rest = rest

@@ -210,14 +210,14 @@ pub fn daemonize_then(ready: impl FnOnce() -> io::Result<()>) -> io::Result<()> 
     let mut fds = [-1; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
     check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })
-        .map_err(|e| step("pipe", e))?;
+        .map_err(|e| super::step("pipe", e))?;
     let [read_fd, write_fd] = fds;
     let child = match fork() {
         Ok(pid) => pid,
         Err(e) => {
             close(read_fd);
             close(write_fd);
-            return Err(step("fork", e));
+            return Err(super::step("fork", e));
         }
     };
     if child == 0 {
@@ -304,7 +304,7 @@ fn read_outcome(fd: libc::c_int) -> io::Result<()> {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
-            return Err(step("waiting for the daemon", e));
+            return Err(super::step("waiting for the daemon", e));
         }
         if n == 0 {
             break;
@@ -331,7 +331,7 @@ fn read_outcome(fd: libc::c_int) -> io::Result<()> {
     } else {
         io::Error::other(String::from_utf8_lossy(&msg[5..got]).into_owned())
     };
-    Err(step(what, e))
+    Err(super::step(what, e))
 }
 
 fn to_dev_null() -> io::Result<()> {
@@ -412,10 +412,6 @@ fn check(rc: libc::c_int) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-fn step(what: &str, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 #[cfg(test)]

@@ -24,3 +24,8 @@ pub fn clock_ticks_per_sec() -> Option<u64> {
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     u64::try_from(t).ok().filter(|&t| t > 0)
 }
+
+/// `e` with the failed step named in front ("chroot to /x: Permission denied").
+fn step(what: &str, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{what}: {e}"))
+}

@@ -153,15 +153,16 @@ pub fn drop_privileges(dir: Option<&Path>, user: Option<&User>) -> io::Result<Dr
         if is_root {
             // SAFETY: `c_dir` is NUL-terminated and lives across the call.
             check(unsafe { libc::chroot(c_dir.as_ptr()) })
-                .map_err(|e| step(format!("chroot to {}", dir.display()), e))?;
+                .map_err(|e| super::step(&format!("chroot to {}", dir.display()), e))?;
             // SAFETY: the literal is NUL-terminated and 'static.
-            check(unsafe { libc::chdir(c"/".as_ptr()) })
-                .map_err(|e| step(format!("chdir to / after chroot to {}", dir.display()), e))?;
+            check(unsafe { libc::chdir(c"/".as_ptr()) }).map_err(|e| {
+                super::step(&format!("chdir to / after chroot to {}", dir.display()), e)
+            })?;
             root = Root::Chroot(dir.to_path_buf());
         } else {
             // SAFETY: `c_dir` is NUL-terminated and lives across the call.
             check(unsafe { libc::chdir(c_dir.as_ptr()) })
-                .map_err(|e| step(format!("chdir to {}", dir.display()), e))?;
+                .map_err(|e| super::step(&format!("chdir to {}", dir.display()), e))?;
             root = Root::Chdir(dir.to_path_buf());
         }
     }
@@ -185,12 +186,12 @@ fn switch_user(user: &User, is_root: bool) -> io::Result<()> {
         let groups = [user.gid];
         // SAFETY: `groups` holds exactly one gid and lives across the call.
         check(unsafe { libc::setgroups(1, groups.as_ptr()) })
-            .map_err(|e| step(who("setgroups"), e))?;
+            .map_err(|e| super::step(&who("setgroups"), e))?;
     }
     // SAFETY: setgid/setuid take plain integers; failure is reported through the return value.
-    check(unsafe { libc::setgid(user.gid) }).map_err(|e| step(who("setgid"), e))?;
+    check(unsafe { libc::setgid(user.gid) }).map_err(|e| super::step(&who("setgid"), e))?;
     // SAFETY: as above.
-    check(unsafe { libc::setuid(user.uid) }).map_err(|e| step(who("setuid"), e))?;
+    check(unsafe { libc::setuid(user.uid) }).map_err(|e| super::step(&who("setuid"), e))?;
     // SAFETY: the getters have no preconditions and cannot fail.
     let (uid, euid, gid, egid) = unsafe {
         (
@@ -235,11 +236,6 @@ fn check(rc: libc::c_int) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// `e` with the failed step named in front.
-fn step(what: String, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 #[cfg(test)]

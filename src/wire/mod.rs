@@ -11,6 +11,30 @@ pub mod http;
 pub mod query;
 pub mod udp;
 
+/// Value of each byte as a hex digit, 0xff for "not a hex digit" (a table: list files of a
+/// million lines are parsed a byte at a time).
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The value of `b` as a hexadecimal digit (either case), if it is one.
+pub fn hex_digit(b: u8) -> Option<u8> {
+    let v = HEX[usize::from(b)];
+    (v != 0xff).then_some(v)
+}
+
 /// Why a packet or request was not understood. Small and `Copy`: it feeds counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -16,15 +16,6 @@ pub fn params(query: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
         })
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Percent-decodes `src` into `dst` (`+` stays `+`: clients encode binary values fully).
 /// Returns the decoded length; `TooLong` if `dst` is too small, `BadValue` for a broken escape.
 pub fn percent_decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
@@ -35,12 +26,12 @@ pub fn percent_decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
             let hi = src
                 .get(i + 1)
                 .copied()
-                .and_then(hex)
+                .and_then(crate::wire::hex_digit)
                 .ok_or(Error::BadValue)?;
             let lo = src
                 .get(i + 2)
                 .copied()
-                .and_then(hex)
+                .and_then(crate::wire::hex_digit)
                 .ok_or(Error::BadValue)?;
             i += 3;
             hi << 4 | lo
