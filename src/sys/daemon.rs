@@ -420,32 +420,6 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Instant;
 
-    /// Runs `f` in a forked child and returns its exit code (a panic is 101).
-    fn in_child(f: impl FnOnce() -> i32) -> i32 {
-        // SAFETY: the child runs only `f` and then `_exit`s, never returning into the test
-        // harness; it allocates, which glibc and musl make safe after fork.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
-            // SAFETY: ends the child without running the harness's destructors or atexit hooks.
-            unsafe { libc::_exit(code) };
-        }
-        wait_exit_code(pid)
-    }
-
-    fn wait_exit_code(pid: libc::pid_t) -> i32 {
-        let mut status = 0;
-        // SAFETY: `pid` is our child; `status` is valid for writes.
-        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert_eq!(rc, pid, "waitpid: {}", io::Error::last_os_error());
-        if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -libc::WTERMSIG(status)
-        }
-    }
-
     fn temp_path(tag: &str) -> PathBuf {
         static N: AtomicU32 = AtomicU32::new(0);
         std::env::temp_dir().join(format!(
@@ -560,7 +534,7 @@ mod tests {
             other => panic!("expected Running, got {other:?}"),
         }
         send_signal(child_pid, libc::SIGKILL).unwrap();
-        assert_eq!(wait_exit_code(child), -libc::SIGKILL);
+        assert_eq!(crate::sys::forked::wait_exit_code(child), -libc::SIGKILL);
         assert!(!is_alive(child_pid));
         // Killed: the file stays, but its lock went with the process.
         assert!(path.exists());
@@ -586,7 +560,7 @@ mod tests {
         let marker = temp_path("marker");
         let ready = temp_path("ready");
         let cwd = std::env::current_dir().unwrap();
-        let code = in_child(|| {
+        let code = crate::sys::forked::in_child(|| {
             // Only the daemon returns; this process exits 0 inside once `ready` has run.
             if daemonize_then(|| std::fs::write(&ready, "")).is_err() {
                 return 1;
@@ -633,7 +607,7 @@ mod tests {
 
     #[test]
     fn daemonize_reports_a_failed_ready_step_to_the_caller() {
-        let code = in_child(|| {
+        let code = crate::sys::forked::in_child(|| {
             match daemonize_then(|| Err(io::Error::other("no pid file today"))) {
                 Err(e) if e.to_string().contains("no pid file today") => 0,
                 Err(_) => 2,

@@ -29,3 +29,37 @@ pub fn clock_ticks_per_sec() -> Option<u64> {
 fn step(what: &str, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("{what}: {e}"))
 }
+
+/// Test helpers for code that changes the whole process (chroot, user, daemonizing): run it in
+/// a forked child, so the test process keeps its root, privileges and working directory.
+#[cfg(test)]
+pub(crate) mod forked {
+    use std::io;
+
+    /// Runs `f` in a forked child and returns its exit code (a panic is 101).
+    pub fn in_child(f: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: the child runs only `f` and then `_exit`s, never returning into the test
+        // harness; it allocates, which glibc and musl make safe after fork.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
+        if pid == 0 {
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
+            // SAFETY: ends the child without running the harness's destructors or atexit hooks.
+            unsafe { libc::_exit(code) };
+        }
+        wait_exit_code(pid)
+    }
+
+    /// Waits for child `pid`: its exit code, or minus the signal that killed it.
+    pub fn wait_exit_code(pid: libc::pid_t) -> i32 {
+        let mut status = 0;
+        // SAFETY: `pid` is our child; `status` is valid for writes.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(rc, pid, "waitpid: {}", io::Error::last_os_error());
+        if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -libc::WTERMSIG(status)
+        }
+    }
+}

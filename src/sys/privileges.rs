@@ -243,29 +243,6 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    /// Runs `f` in a forked child and returns its exit code (a panic is 101); the test process
-    /// keeps its privileges, working directory and root.
-    fn in_child(f: impl FnOnce() -> i32) -> i32 {
-        // SAFETY: the child runs only `f` and then `_exit`s, never returning into the test
-        // harness; it allocates, which glibc and musl make safe after fork.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
-            // SAFETY: ends the child without running the harness's destructors or atexit hooks.
-            unsafe { libc::_exit(code) };
-        }
-        let mut status = 0;
-        // SAFETY: `pid` is our child; `status` is valid for writes.
-        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert_eq!(rc, pid, "waitpid: {}", io::Error::last_os_error());
-        assert!(
-            libc::WIFEXITED(status),
-            "child did not exit normally: {status:#x}"
-        );
-        libc::WEXITSTATUS(status)
-    }
-
     fn temp_dir(tag: &str) -> PathBuf {
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -316,7 +293,7 @@ mod tests {
         let nobody = lookup_user("nobody").unwrap();
         let dir = temp_dir("chroot");
         std::fs::write(dir.join("marker"), b"inside").unwrap();
-        let code = in_child(|| {
+        let code = crate::sys::forked::in_child(|| {
             let dropped = match drop_privileges(Some(&dir), Some(&nobody)) {
                 Ok(d) => d,
                 Err(_) => return 1,
@@ -347,7 +324,7 @@ mod tests {
         let nobody = lookup_user("nobody").unwrap();
         let dir = temp_dir("chdir");
         let canonical = dir.canonicalize().unwrap();
-        let code = in_child(|| {
+        let code = crate::sys::forked::in_child(|| {
             if is_root() && drop_privileges(None, Some(&nobody)).is_err() {
                 return 1;
             }
@@ -379,7 +356,7 @@ mod tests {
     #[test]
     fn failed_chroot_names_the_step() {
         let missing = std::env::temp_dir().join("trackseed-priv-no-such-dir");
-        let code = in_child(|| match drop_privileges(Some(&missing), None) {
+        let code = crate::sys::forked::in_child(|| match drop_privileges(Some(&missing), None) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let step = if is_root() { "chroot to" } else { "chdir to" };
                 if e.to_string().contains(step) && e.to_string().contains("no-such-dir") {
