@@ -34,6 +34,7 @@ pub mod error;
 pub mod ids;
 pub mod listeners;
 pub mod log;
+pub mod metainfo;
 pub mod reactor;
 pub mod reload;
 pub mod state;
