@@ -7,7 +7,7 @@
 # exact command to run and fails.
 set -euo pipefail
 
-PACKAGES=(aria2 python3 python3-libtorrent transmission-cli transmission-daemon opentracker qemu-user-static)
+PACKAGES=(aria2 python3 python3-libtorrent transmission-cli transmission-daemon opentracker qemu-user-static mktorrent)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
