@@ -234,3 +234,36 @@ fn whole_torrent_file_parses_back() {
         create::info_hash(&mktorrent_info(&dir, &file, 32768, false))
     );
 }
+
+#[test]
+fn file_symlinks_followed_like_mktorrent() {
+    let dir = TempDir::new("metainfo-links");
+    let root = dir.path().join("d");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("target"), random_bytes(50_000, 9)).unwrap();
+    std::os::unix::fs::symlink("target", root.join("link")).unwrap();
+    assert_same(&dir, &root, 32 * 1024, false);
+}
+
+#[test]
+fn scan_refuses_unsafe_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new("metainfo-names");
+    let cases: [(&str, &std::ffi::OsStr); 2] = [
+        ("backslash", std::ffi::OsStr::new("..\\evil")),
+        ("not-utf8", std::ffi::OsStr::from_bytes(b"bad\xffname")),
+    ];
+    for (tag, name) in cases {
+        let root = dir.path().join(tag);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join(name), b"x").unwrap();
+        let err = metainfo::scan(&root).expect_err(tag);
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{tag}: {err}");
+    }
+    // A link to a directory could loop or leave the tree: refused.
+    let root = dir.path().join("dirlink");
+    std::fs::create_dir_all(root.join("real")).unwrap();
+    std::os::unix::fs::symlink("real", root.join("link")).unwrap();
+    let err = metainfo::scan(&root).expect_err("dir link");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+}
