@@ -2,12 +2,15 @@
 //!
 //! A [`PieceHasher`] never reads files and never blocks: the caller feeds it the torrent's bytes
 //! in order (the files concatenated, as BEP 3 defines the content), in slices of any size, so the
-//! event loop can hash a little per tick. Pieces span file boundaries.
+//! event loop can hash a little per tick. Pieces span file boundaries. SHA-1 is
+//! [`crate::sys::sha1`]: the CPU's SHA instructions where it has them, `sha1_smol` elsewhere.
+
+use crate::sys::sha1::Sha1;
 
 /// Hashes a byte stream into 20-byte SHA-1 piece digests.
 pub struct PieceHasher {
     piece_length: u32,
-    current: sha1_smol::Sha1,
+    current: Sha1,
     /// Bytes of the current (unfinished) piece fed so far; always `< piece_length`.
     filled: u32,
     /// Finished digests, 20 bytes each.
@@ -20,7 +23,7 @@ impl PieceHasher {
         assert!(piece_length > 0, "piece length must be non-zero");
         PieceHasher {
             piece_length,
-            current: sha1_smol::Sha1::new(),
+            current: Sha1::new(),
             filled: 0,
             pieces: Vec::new(),
         }
@@ -46,8 +49,7 @@ impl PieceHasher {
             self.filled += take as u32;
             bytes = &bytes[take..];
             if self.filled == self.piece_length {
-                self.pieces
-                    .extend_from_slice(&self.current.digest().bytes());
+                self.pieces.extend_from_slice(&self.current.digest());
                 self.current.reset();
                 self.filled = 0;
             }
@@ -58,8 +60,7 @@ impl PieceHasher {
     /// Zero bytes in total give no pieces at all (an empty `pieces` string, as mktorrent writes).
     pub fn finish(mut self) -> Vec<u8> {
         if self.filled > 0 {
-            self.pieces
-                .extend_from_slice(&self.current.digest().bytes());
+            self.pieces.extend_from_slice(&self.current.digest());
         }
         self.pieces
     }

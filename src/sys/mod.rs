@@ -4,6 +4,7 @@
 pub mod daemon;
 pub mod fifo;
 pub mod privileges;
+pub mod sha1;
 pub mod signals;
 pub mod syslog;
 pub mod zeroed;
