@@ -209,7 +209,7 @@ pub fn daemonize() -> io::Result<()> {
 pub fn daemonize_then(ready: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
     let mut fds = [-1; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })
+    super::check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })
         .map_err(|e| super::step("pipe", e))?;
     let [read_fd, write_fd] = fds;
     let child = match fork() {
@@ -388,7 +388,7 @@ pub fn send_signal(pid: u32, sig: i32) -> io::Result<()> {
     let pid = to_pid(pid)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("invalid pid {pid}")))?;
     // SAFETY: kill takes plain integers; `pid` > 0 names one process.
-    check(unsafe { libc::kill(pid, sig) })
+    super::check(unsafe { libc::kill(pid, sig) })
 }
 
 /// True if process `pid` exists (`kill(pid, 0)`; a process of another user counts, and so does
@@ -404,14 +404,6 @@ pub fn is_alive(pid: u32) -> bool {
 
 fn to_pid(pid: u32) -> Option<libc::pid_t> {
     libc::pid_t::try_from(pid).ok().filter(|&p| p > 0)
-}
-
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 #[cfg(test)]

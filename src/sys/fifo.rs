@@ -42,9 +42,5 @@ fn mkfifo(path: &Path) -> io::Result<()> {
     c.push(0);
     // SAFETY: `c` is a NUL-terminated byte string that lives across the call.
     let rc = unsafe { libc::mkfifo(c.as_ptr().cast(), 0o600) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    super::check(rc)
 }

@@ -26,6 +26,15 @@ pub fn clock_ticks_per_sec() -> Option<u64> {
     u64::try_from(t).ok().filter(|&t| t > 0)
 }
 
+/// The result of a system call that returns 0 on success and -1 with `errno` on failure.
+fn check(rc: libc::c_int) -> std::io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// `e` with the failed step named in front ("chroot to /x: Permission denied").
 fn step(what: &str, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("{what}: {e}"))

@@ -152,16 +152,16 @@ pub fn drop_privileges(dir: Option<&Path>, user: Option<&User>) -> io::Result<Dr
         let c_dir = path_cstring(dir)?;
         if is_root {
             // SAFETY: `c_dir` is NUL-terminated and lives across the call.
-            check(unsafe { libc::chroot(c_dir.as_ptr()) })
+            super::check(unsafe { libc::chroot(c_dir.as_ptr()) })
                 .map_err(|e| super::step(&format!("chroot to {}", dir.display()), e))?;
             // SAFETY: the literal is NUL-terminated and 'static.
-            check(unsafe { libc::chdir(c"/".as_ptr()) }).map_err(|e| {
+            super::check(unsafe { libc::chdir(c"/".as_ptr()) }).map_err(|e| {
                 super::step(&format!("chdir to / after chroot to {}", dir.display()), e)
             })?;
             root = Root::Chroot(dir.to_path_buf());
         } else {
             // SAFETY: `c_dir` is NUL-terminated and lives across the call.
-            check(unsafe { libc::chdir(c_dir.as_ptr()) })
+            super::check(unsafe { libc::chdir(c_dir.as_ptr()) })
                 .map_err(|e| super::step(&format!("chdir to {}", dir.display()), e))?;
             root = Root::Chdir(dir.to_path_buf());
         }
@@ -185,13 +185,13 @@ fn switch_user(user: &User, is_root: bool) -> io::Result<()> {
     if is_root {
         let groups = [user.gid];
         // SAFETY: `groups` holds exactly one gid and lives across the call.
-        check(unsafe { libc::setgroups(1, groups.as_ptr()) })
+        super::check(unsafe { libc::setgroups(1, groups.as_ptr()) })
             .map_err(|e| super::step(&who("setgroups"), e))?;
     }
     // SAFETY: setgid/setuid take plain integers; failure is reported through the return value.
-    check(unsafe { libc::setgid(user.gid) }).map_err(|e| super::step(&who("setgid"), e))?;
+    super::check(unsafe { libc::setgid(user.gid) }).map_err(|e| super::step(&who("setgid"), e))?;
     // SAFETY: as above.
-    check(unsafe { libc::setuid(user.uid) }).map_err(|e| super::step(&who("setuid"), e))?;
+    super::check(unsafe { libc::setuid(user.uid) }).map_err(|e| super::step(&who("setuid"), e))?;
     // SAFETY: the getters have no preconditions and cannot fail.
     let (uid, euid, gid, egid) = unsafe {
         (
@@ -228,14 +228,6 @@ fn path_cstring(path: &Path) -> io::Result<CString> {
             format!("path {} holds a NUL byte", path.display()),
         )
     })
-}
-
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 #[cfg(test)]
