@@ -3,7 +3,9 @@
 
 pub mod daemon;
 pub mod fifo;
+pub mod inotify;
 pub mod privileges;
+pub mod readahead;
 pub mod sha1;
 pub mod signals;
 pub mod syslog;
