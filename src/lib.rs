@@ -35,6 +35,7 @@ pub mod ids;
 pub mod listeners;
 pub mod log;
 pub mod metainfo;
+pub mod publish;
 pub mod reactor;
 pub mod reload;
 pub mod state;

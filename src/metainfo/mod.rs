@@ -31,6 +31,7 @@
 
 pub mod create;
 pub mod hasher;
+pub mod read;
 
 use std::fmt;
 use std::fs::{self, File};
