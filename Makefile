@@ -82,13 +82,16 @@ size: cross-setup
 
 ## bench: trackseed vs Debian's opentracker vs a do-nothing tracker on loopback (tools/bench;
 ## BENCH_ARGS=--quick for a smoke run), then the static x86_64 musl build's idle memory,
-## bytes per peer and size (the router build's figures, measured natively)
+## bytes per peer and size (the router build's figures, measured natively), then announce
+## latency while the publisher hashes a 1 GiB file (`bench hash-latency`; HASH_BENCH_ARGS,
+## e.g. --hash-slice-ms 2,5,20; cold-cache runs need root)
 BENCH := cargo run --release --manifest-path tools/bench/Cargo.toml --
 STATIC_BIN := target/cross/x86_64-unknown-linux-musl/release/trackseed
 bench: cross-setup
 	$(BENCH) $(BENCH_ARGS)
 	cross/build.sh x86_64-unknown-linux-musl
 	$(BENCH) --servers trackseed --only memory --trackseed $(CURDIR)/$(STATIC_BIN)
+	$(BENCH) hash-latency $(HASH_BENCH_ARGS)
 
 clean:
 	cargo clean

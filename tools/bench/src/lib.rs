@@ -7,6 +7,9 @@
 //!   request-rate runs and for the memory fill.
 //! - [`http`]: HTTP announces, keep-alive or one connection per request.
 //! - [`null`]: the do-nothing responder, one thread and one `mio` loop like trackseed.
+//! - [`latency`]: one UDP client timing announce round trips, one in flight; percentiles.
+//! - [`hashing`]: `bench hash-latency`, that latency idle and while trackseed's publisher
+//!   hashes a new 1 GiB file (warm and cold page cache).
 //! - [`run`]: one measured run (warm-up, window, drain) and its counters.
 //! - [`servers`]: starting, probing and stopping the three servers.
 //! - [`report`]: tables and the machine description.
@@ -15,7 +18,9 @@
 //!   killed by their guards.
 //! - [`sys`]: the `unsafe` system calls (batched UDP send and receive, signals, uname).
 
+pub mod hashing;
 pub mod http;
+pub mod latency;
 pub mod null;
 pub mod procfs;
 pub mod report;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use trackseed_bench::hashing;
 use trackseed_bench::http::{HttpLoad, HttpMode, HttpPlan};
 use trackseed_bench::procfs;
 use trackseed_bench::report::{self, group, percent, rate, ratio, small_percent, Table};
@@ -20,6 +21,7 @@ use trackseed_bench::udp::{self, Mode, Plan, Swarm};
 
 const USAGE: &str = "\
 usage: bench [OPTIONS]
+       bench hash-latency [OPTIONS]   (announce latency while the publisher hashes; --help)
 
 Runs trackseed, Debian's opentracker and a do-nothing tracker (the ceiling) one after the
 other on loopback under the same load, and prints answered requests per second and per
@@ -208,6 +210,9 @@ fn main() -> ExitCode {
     if argv.get(1).map(String::as_str) == Some("--serve-null") {
         return serve_null(argv.get(2));
     }
+    if argv.get(1).map(String::as_str) == Some("hash-latency") {
+        return hash_latency(&argv);
+    }
     stop::install();
     let mut args = match parse_args(&argv[1..]) {
         Ok(Some(a)) => a,
@@ -265,13 +270,47 @@ fn repo_root() -> io::Result<PathBuf> {
         .canonicalize()
 }
 
-/// Builds (unless told not to) and finds trackseed's release binary.
-fn trackseed_binary(args: &Args) -> io::Result<PathBuf> {
-    if let Some(p) = &args.trackseed {
+/// `bench hash-latency`: announce latency while trackseed's publisher hashes a file
+/// (`trackseed_bench::hashing`).
+fn hash_latency(argv: &[String]) -> ExitCode {
+    stop::install();
+    let opts = match hashing::parse_args(&argv[2..]) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{}", hashing::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command: Vec<&str> = std::iter::once("bench")
+        .chain(argv[1..].iter().map(String::as_str))
+        .collect();
+    let result = trackseed_binary(opts.trackseed.as_ref(), opts.no_build)
+        .and_then(|bin| hashing::run(&opts, &bin, &command.join(" ")));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: hash-latency: {e}");
+            ExitCode::from(if e.kind() == io::ErrorKind::NotFound {
+                2
+            } else {
+                1
+            })
+        }
+    }
+}
+
+/// Builds (unless told not to) and finds trackseed's release binary; `explicit` (from
+/// `--trackseed`) is used as it is.
+fn trackseed_binary(explicit: Option<&PathBuf>, no_build: bool) -> io::Result<PathBuf> {
+    if let Some(p) = explicit {
         return Ok(p.clone());
     }
     let root = repo_root()?;
-    if !args.no_build {
+    if !no_build {
         progress("building trackseed (cargo build --release at the repository root)");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
         let status = Command::new(cargo)
@@ -581,7 +620,7 @@ fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
         None
     };
     let trackseed = if args.runs("trackseed") {
-        Some(trackseed_binary(args)?)
+        Some(trackseed_binary(args.trackseed.as_ref(), args.no_build)?)
     } else {
         None
     };

@@ -233,3 +233,41 @@ pub fn run_as(cmd: &mut Command, uid: u32, gid: u32) {
         });
     }
 }
+
+/// Flushes every file system's dirty data to disk (sync(2)), as before dropping the caches.
+pub fn sync() {
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
+/// What statfs(2) says about the file system holding `path`.
+#[derive(Clone, Copy, Debug)]
+pub struct FsInfo {
+    /// tmpfs (or ramfs): its files live in the page cache, which cannot drop them.
+    pub in_memory: bool,
+    /// Bytes an unprivileged user may still write.
+    pub available: u64,
+}
+
+/// statfs(2) of the file system holding `path`.
+#[allow(clippy::unnecessary_cast)] // the field types differ between libcs and architectures
+pub fn fs_info(path: &std::path::Path) -> io::Result<FsInfo> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))?;
+    // SAFETY: statfs fills the zeroed struct; `c` is NUL-terminated and outlives the call.
+    let s = unsafe {
+        let mut s: libc::statfs = std::mem::zeroed();
+        if libc::statfs(c.as_ptr(), &mut s) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        s
+    };
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let kind = s.f_type as i64;
+    Ok(FsInfo {
+        in_memory: kind == TMPFS_MAGIC || kind == RAMFS_MAGIC,
+        available: (s.f_bavail as u64).saturating_mul(s.f_bsize as u64),
+    })
+}
