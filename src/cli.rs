@@ -3,8 +3,10 @@
 //!
 //! Options are scanned in order, because order matters: `-i ip` sets the address for the `-p`
 //! and `-P` that follow it. A flag's value is the rest of its argument (`-p80`) or the next
-//! argument (`-p 80`, even one starting with `-`). `--` ends the options; trackseed takes no
-//! operands. `-h`/`--help`, `-v`/`--version` and `--print-config` stop the scan where they stand.
+//! argument (`-p 80`, even one starting with `-`). `--` ends the options. `-h`/`--help`,
+//! `-v`/`--version` and `--print-config` stop the scan where they stand. The words that are not
+//! options make the verb (`start`, `stop`, `restart`, `status`, or `create` with its values),
+//! read with argh. `-c DIR` (ezt's config directory) means `-f DIR/trackseed.conf`.
 //!
 //! opentracker flags whose feature is not built yet (`-d -u -w -b -A -l -s`) are read with
 //! their value and then refused with [`Error::NotYetSupported`], so that trackseed never starts
@@ -19,6 +21,11 @@ use std::slice;
 use crate::config::{self, Config, Listen};
 use crate::error::Error;
 
+pub mod create;
+
+/// The config file's name in a `-c DIR` config directory.
+pub const CONFIG_FILE_NAME: &str = "trackseed.conf";
+
 /// What the command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
@@ -30,13 +37,32 @@ pub enum Command {
     Version,
     /// `--print-config`: print the embedded config ([`config::EMBEDDED`]) and exit.
     PrintConfig,
+    /// `create [nickname] [torrentdir] [filedir] [servername] [port]`: add a site to the
+    /// config file ([`create::run`]).
+    Create(Box<CreateArgs>),
+}
+
+/// A `create` command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateArgs {
+    /// The config file to add the site to: `-f FILE`, or `DIR/trackseed.conf` for `-c DIR`.
+    pub config_file: PathBuf,
+    /// `-c DIR`, when the file was named that way (the next-step hint repeats it).
+    pub config_dir: Option<PathBuf>,
+    /// The values after `create`, in order: nickname, torrentdir, filedir, servername, port
+    /// ([`config::site::FIELDS`]); at most five. The missing ones are asked for.
+    pub values: Vec<String>,
 }
 
 /// The settings of a `Run` command line, to be applied over the config file with [`apply`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CliArgs {
-    /// `-f FILE`: the config file; `None` means the embedded one. The last `-f` wins.
+    /// `-f FILE` or `-c DIR` (then `DIR/trackseed.conf`): the config file; `None` means the
+    /// embedded one. The last `-f` or `-c` wins.
     pub config_file: Option<PathBuf>,
+    /// `-c DIR`, when the last of `-f` and `-c` was a `-c`: the config directory, which holds
+    /// the config file, and by default the pid file.
+    pub config_dir: Option<PathBuf>,
     /// `-p PORT` (TCP) and `-P PORT` (UDP) on the address of the last `-i`, in order.
     pub listens: Vec<Listen>,
     /// `-r URL`: where `GET /` is redirected. The last `-r` wins.
@@ -69,6 +95,8 @@ const NOT_YET_SUPPORTED: [(u8, &str); 1] = [(b's', "-s (live sync port)")];
 enum ValueFlag {
     /// `-f`
     ConfigFile,
+    /// `-c`
+    ConfigDir,
     /// `-i`
     Ip,
     /// `-p` (TCP) and `-P` (UDP)
@@ -93,6 +121,7 @@ impl ValueFlag {
     fn of(flag: u8) -> Option<ValueFlag> {
         match flag {
             b'f' => Some(ValueFlag::ConfigFile),
+            b'c' => Some(ValueFlag::ConfigDir),
             b'i' => Some(ValueFlag::Ip),
             b'p' => Some(ValueFlag::Port { tcp: true }),
             b'P' => Some(ValueFlag::Port { tcp: false }),
@@ -113,7 +142,8 @@ impl ValueFlag {
 
 /// Parses the arguments after the program name.
 ///
-/// Errors: [`Error::Usage`] for an unknown option, a missing or malformed value or an operand;
+/// Errors: [`Error::Usage`] for an unknown option, a missing or malformed value, a word that is
+/// no verb, or a `create` without `-c`/`-f`, with other options or with more than five values;
 /// [`Error::NotYetSupported`] for an opentracker flag whose feature is not built yet. The first
 /// problem in argument order is the one reported.
 pub fn parse(args: &[OsString]) -> Result<Command, Error> {
@@ -141,8 +171,42 @@ pub fn parse(args: &[OsString]) -> Result<Command, Error> {
             return Ok(command);
         }
     }
-    scan.cli.verb = parse_verb(&operands)?;
+    match parse_verb(&operands)? {
+        Some(Word::Verb(verb)) => scan.cli.verb = Some(verb),
+        Some(Word::Create(values)) => return create_command(scan.cli, values),
+        None => {}
+    }
     Ok(Command::Run(Box::new(scan.cli)))
+}
+
+/// `create` needs to know which file to write, and takes no other option.
+fn create_command(cli: CliArgs, values: Vec<String>) -> Result<Command, Error> {
+    if values.len() > config::site::FIELDS.len() {
+        return Err(usage(format!(
+            "create takes at most 5 values (nickname torrentdir filedir servername port), got {}",
+            values.len()
+        )));
+    }
+    let Some(config_file) = cli.config_file.clone() else {
+        return Err(usage(
+            "create needs -c DIR or -f FILE: the config file to add the site to \
+             (`trackseed -c DIR create` writes DIR/trackseed.conf)"
+                .into(),
+        ));
+    };
+    let others = CliArgs {
+        config_file: None,
+        config_dir: None,
+        ..cli.clone()
+    };
+    if others != CliArgs::default() {
+        return Err(usage("create takes no option but -c DIR or -f FILE".into()));
+    }
+    Ok(Command::Create(Box::new(CreateArgs {
+        config_file,
+        config_dir: cli.config_dir,
+        values,
+    })))
 }
 
 /// Applies the command line over a config read from a file: `-p`/`-P` add to the file's
@@ -176,10 +240,15 @@ pub fn help_text() -> String {
         "\
 trackseed {version}: an opentracker-compatible BitTorrent tracker (HTTP and UDP)
 
-Usage: trackseed [-f config] [-i ip] [-p port] [-P port] [-r url] [-w file | -b file] [-v] [-h]
+Usage: trackseed [-c dir | -f config] [-i ip] [-p port] [-P port] [-r url] [-w file | -b file]
+                 [start | stop | restart | status]
+       trackseed -c dir | -f config create [nickname] [torrentdir] [filedir] [servername] [port]
+       trackseed -v | -h | --print-config
 
 Options, as opentracker's (they apply over the config file):
   -f FILE         read the config file FILE (default: the built-in config)
+  -c DIR          read DIR/{file}, ezt's config directory; the pid file goes beside it
+                  (trackseed's own option, equivalent to -f DIR/{file})
   -i IP           the address for the -p and -P options after it (default: ::, which is
                   dual-stack: every IPv6 and IPv4 address)
   -p PORT         serve the HTTP tracker (TCP) on PORT at the current -i address; repeatable
@@ -203,11 +272,22 @@ opentracker options not supported yet (trackseed refuses to start with them):
   -u USER         switch to USER after binding
   -s PORT         live sync port
 
+Verbs, after the options (with none, trackseed runs in the foreground and logs to stderr):
+  start           run as a daemon: pid file beside the config file, messages to syslog
+  stop            stop the running daemon (SIGTERM) and wait for it to exit
+  restart         make the running daemon reload its config, sites and lists (SIGHUP)
+  status          tell whether a daemon runs (exit 0) or not (exit 3)
+  create [nickname] [torrentdir] [filedir] [servername] [port]
+                  add a site, a directory pair to publish, to the config file of -c or -f:
+                  create both directories and append a `site` line. The values missing on
+                  the command line are asked for on the terminal.
+
 Config keys: `trackseed --print-config` prints the built-in config, which documents every
-key with its meaning, unit and default; copy it, edit it and pass it with -f.
+key with its meaning, unit and default; copy it, edit it and pass it with -f (or -c).
 ",
         version = env!("CARGO_PKG_VERSION"),
         port = config::DEFAULT_PORT,
+        file = CONFIG_FILE_NAME,
     )
 }
 
@@ -251,6 +331,12 @@ impl Scan {
         match kind {
             ValueFlag::ConfigFile => {
                 self.cli.config_file = Some(PathBuf::from(OsStr::from_bytes(value)));
+                self.cli.config_dir = None;
+            }
+            ValueFlag::ConfigDir => {
+                let dir = PathBuf::from(OsStr::from_bytes(value));
+                self.cli.config_file = Some(dir.join(CONFIG_FILE_NAME));
+                self.cli.config_dir = Some(dir);
             }
             ValueFlag::Ip => self.ip = parse_ip(utf8(flag, value)?)?,
             ValueFlag::Port { tcp } => {
@@ -312,7 +398,7 @@ fn parse_ip(text: &str) -> Result<IpAddr, Error> {
         .map_err(|_| usage(format!("option -i: `{text}` is not an IP address")))
 }
 
-/// After `--`: nothing may follow, since trackseed takes no operands.
+/// After `--`: nothing may follow (a verb comes before `--`).
 fn end_of_options(mut rest: slice::Iter<'_, OsString>, cli: CliArgs) -> Result<Command, Error> {
     match rest.next() {
         Some(operand) => Err(unexpected_operand(operand)),
@@ -352,6 +438,12 @@ pub enum Verb {
     Status,
 }
 
+/// The verb words: one of [`Verb`], or `create` with its values.
+enum Word {
+    Verb(Verb),
+    Create(Vec<String>),
+}
+
 /// The verbs, parsed with argh (subcommands; the opentracker flags before them keep their
 /// ordered getopt scanner above).
 mod verbs {
@@ -371,6 +463,7 @@ mod verbs {
         Stop(Stop),
         Restart(Restart),
         Status(Status),
+        Create(Create),
     }
 
     /// run as a daemon, with a pid file and syslog
@@ -392,9 +485,18 @@ mod verbs {
     #[derive(FromArgs)]
     #[argh(subcommand, name = "status")]
     pub struct Status {}
+
+    /// add a site: a torrent directory and a file directory to publish
+    #[derive(FromArgs)]
+    #[argh(subcommand, name = "create")]
+    pub struct Create {
+        /// nickname, torrentdir, filedir, servername and port; the missing ones are asked for
+        #[argh(positional)]
+        pub values: Vec<String>,
+    }
 }
 
-fn parse_verb(operands: &[String]) -> Result<Option<Verb>, Error> {
+fn parse_verb(operands: &[String]) -> Result<Option<Word>, Error> {
     if operands.is_empty() {
         return Ok(None);
     }
@@ -402,21 +504,22 @@ fn parse_verb(operands: &[String]) -> Result<Option<Verb>, Error> {
     let parsed =
         <verbs::Verbs as argh::FromArgs>::from_args(&["trackseed"], &words).map_err(|e| {
             usage(format!(
-                "{}; the verbs are start, stop, restart and status (see `trackseed --help`)",
+                "{}; the verbs are start, stop, restart, status and create (see `trackseed --help`)",
                 e.output.trim()
             ))
         })?;
     Ok(parsed.verb.map(|v| match v {
-        verbs::Verb::Start(_) => Verb::Start,
-        verbs::Verb::Stop(_) => Verb::Stop,
-        verbs::Verb::Restart(_) => Verb::Restart,
-        verbs::Verb::Status(_) => Verb::Status,
+        verbs::Verb::Start(_) => Word::Verb(Verb::Start),
+        verbs::Verb::Stop(_) => Word::Verb(Verb::Stop),
+        verbs::Verb::Restart(_) => Word::Verb(Verb::Restart),
+        verbs::Verb::Status(_) => Word::Verb(Verb::Status),
+        verbs::Verb::Create(c) => Word::Create(c.values),
     }))
 }
 
 fn unexpected_operand(arg: &OsStr) -> Error {
     usage(format!(
-        "unexpected argument `{}`: trackseed takes options only; see `trackseed --help`",
+        "unexpected argument `{}`: trackseed takes options and a verb; see `trackseed --help`",
         arg.to_string_lossy()
     ))
 }
@@ -573,7 +676,7 @@ mod tests {
         let message = usage_message(&["--", "-p"]);
         assert_eq!(
             message,
-            "unexpected argument `-p`: trackseed takes options only; see `trackseed --help`"
+            "unexpected argument `-p`: trackseed takes options and a verb; see `trackseed --help`"
         );
     }
 
@@ -650,7 +753,7 @@ mod tests {
         for list in [&["serve"][..], &["-"], &["start", "now"]] {
             let m = usage_message(list);
             assert!(
-                m.contains("the verbs are start, stop, restart and status"),
+                m.contains("the verbs are start, stop, restart, status and create"),
                 "{list:?}: {m}"
             );
         }
@@ -698,6 +801,7 @@ mod tests {
             .collect();
         let supported = [
             "-f",
+            "-c",
             "-i",
             "-p",
             "-P",
@@ -721,6 +825,11 @@ mod tests {
             );
         }
         assert!(help.contains("--print-config"));
+        for verb in ["start", "stop", "restart", "status", "create"] {
+            let item = format!("\n  {verb} ");
+            assert!(help.contains(&item), "verb {verb} is not described");
+        }
+        assert!(help.contains("create [nickname] [torrentdir] [filedir] [servername] [port]"));
         assert!(help.lines().all(|line| line.len() <= 100));
     }
 
@@ -736,5 +845,92 @@ mod tests {
             (cli.rootdir, cli.user),
             (Some(PathBuf::from("/srv")), Some("nobody".into()))
         );
+    }
+
+    #[test]
+    fn config_dir_names_the_file_inside() {
+        let cli = run(&["-c", "/etc/trackseed", "status"]);
+        assert_eq!(
+            cli.config_file,
+            Some(PathBuf::from("/etc/trackseed/trackseed.conf"))
+        );
+        assert_eq!(cli.config_dir, Some(PathBuf::from("/etc/trackseed")));
+        assert_eq!(cli.verb, Some(Verb::Status));
+        let cli = run(&["-c/srv/t"]);
+        assert_eq!(
+            cli.config_file,
+            Some(PathBuf::from("/srv/t/trackseed.conf"))
+        );
+        assert_eq!(cli.verb, None);
+        // The last of -c and -f wins.
+        let cli = run(&["-c", "d", "-f", "x.conf"]);
+        assert_eq!(
+            (cli.config_file, cli.config_dir),
+            (Some("x.conf".into()), None)
+        );
+        let cli = run(&["-f", "x.conf", "-c", "d"]);
+        assert_eq!(
+            (cli.config_file, cli.config_dir),
+            (Some("d/trackseed.conf".into()), Some("d".into()))
+        );
+        assert_eq!(usage_message(&["-c"]), "option -c needs a value");
+    }
+
+    fn create(list: &[&str]) -> CreateArgs {
+        match parse(&args(list)) {
+            Ok(Command::Create(c)) => *c,
+            other => panic!("{list:?} should give Create, gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_with_and_without_values() {
+        assert_eq!(
+            create(&["-c", "/etc/t", "create"]),
+            CreateArgs {
+                config_file: "/etc/t/trackseed.conf".into(),
+                config_dir: Some("/etc/t".into()),
+                values: vec![],
+            }
+        );
+        let c = create(&[
+            "-f",
+            "t.conf",
+            "create",
+            "music",
+            "/www/t",
+            "my files",
+            "router.lan",
+            "6881",
+        ]);
+        assert_eq!(c.config_file, PathBuf::from("t.conf"));
+        assert_eq!(c.config_dir, None);
+        assert_eq!(
+            c.values,
+            ["music", "/www/t", "my files", "router.lan", "6881"]
+        );
+        assert_eq!(create(&["create", "a", "-c", "d"]).values, ["a"]);
+    }
+
+    #[test]
+    fn create_errors() {
+        let m = usage_message(&["create", "a"]);
+        assert!(m.starts_with("create needs -c DIR or -f FILE"), "{m}");
+        let m = usage_message(&["-c", "d", "create", "a", "b", "c", "d", "e", "f"]);
+        assert_eq!(
+            m,
+            "create takes at most 5 values (nickname torrentdir filedir servername port), got 6"
+        );
+        for list in [
+            &["-c", "d", "-p", "80", "create"][..],
+            &["-c", "d", "-r", "http://x/", "create"],
+            &["-c", "d", "-u", "nobody", "create"],
+        ] {
+            assert_eq!(
+                usage_message(list),
+                "create takes no option but -c DIR or -f FILE",
+                "{list:?}"
+            );
+        }
     }
 }

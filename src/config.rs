@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+pub mod site;
+
+pub use site::{Site, SiteError};
+
 /// The port opentracker and trackseed use when none is given.
 pub const DEFAULT_PORT: u16 = 6969;
 
@@ -31,8 +35,9 @@ pub struct Listen {
 /// [`Config::validate`] before use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// `listen.tcp_udp`, `listen.tcp`, `listen.udp`, `-p`, `-P`. Empty means the implicit
-    /// default: TCP and UDP on `[::]:6969`, dual-stack (IPv4 and IPv6).
+    /// `listen.tcp_udp`, `listen.tcp`, `listen.udp`, `-p`, `-P`, and each `site` line's
+    /// `[::]:PORT`. Empty means the implicit default: TCP and UDP on `[::]:6969`, dual-stack
+    /// (IPv4 and IPv6).
     pub listens: Vec<Listen>,
     /// `tracker.max_torrents`: torrents tracked at once. Default 10000. About 140 bytes each (128-byte record, index slots).
     pub max_torrents: u32,
@@ -93,6 +98,23 @@ pub struct Config {
     pub pidfile: Option<PathBuf>,
     /// `log.facility`: the syslog facility the daemon logs to. Default `daemon`.
     pub log_facility: crate::sys::syslog::Facility,
+    /// `site` (repeatable): the publisher's directory pairs, in file order; nicknames and ports
+    /// are unique. Each site's listener (TCP and UDP on `[::]:PORT`, [`Site::listen`]) is also
+    /// in `listens`, once. Default none. Sites may change on SIGHUP.
+    pub sites: Vec<Site>,
+    /// `publish.settle_secs`: a file is hashed only once nothing in it changed for this long.
+    /// Default 10, 0 to 3600.
+    pub settle_secs: u32,
+    /// `publish.rescan_secs`: seconds between full rescans of the file directories, besides
+    /// inotify; 0 turns them off. Default 300, at most 86400.
+    pub rescan_secs: u32,
+    /// `publish.hash_slice_ms`: milliseconds the event loop hashes per turn. Default 5, 1 to
+    /// 1000.
+    pub hash_slice_ms: u32,
+    /// `publish.open_tracker`: with sites and no access list, `false` (the default) tracks only
+    /// the published torrents (as ezt's tracker with `--allowed_dir`); `true` tracks every
+    /// torrent.
+    pub open_tracker: bool,
 }
 
 /// A network: an address and a prefix length (`10.0.0.0/8`, `2001:db8::/32`, or one address).
@@ -174,6 +196,11 @@ impl Default for Config {
             user: None,
             pidfile: None,
             log_facility: crate::sys::syslog::Facility::Daemon,
+            sites: Vec::new(),
+            settle_secs: 10,
+            rescan_secs: 300,
+            hash_slice_ms: 5,
+            open_tracker: false,
         }
     }
 }
@@ -196,6 +223,12 @@ pub const INTERVAL_SECS_RANGE: RangeInclusive<u32> = 2..=86_400;
 pub const SCRAPE_MAX_RANGE: RangeInclusive<u32> = 1..=1000;
 /// Accepted `http.max_connections`.
 pub const HTTP_CONNECTIONS_RANGE: RangeInclusive<u32> = 1..=65_536;
+/// Accepted `publish.settle_secs`, in seconds (up to one hour).
+pub const SETTLE_SECS_RANGE: RangeInclusive<u32> = 0..=3600;
+/// Accepted `publish.rescan_secs`, in seconds (0 is off; up to one day).
+pub const RESCAN_SECS_RANGE: RangeInclusive<u32> = 0..=86_400;
+/// Accepted `publish.hash_slice_ms`, in milliseconds.
+pub const HASH_SLICE_MS_RANGE: RangeInclusive<u32> = 1..=1000;
 /// Accepted `tracker.numwant_max` and `http.idle_timeout`: anything but 0.
 const NOT_ZERO: RangeInclusive<u32> = 1..=u32::MAX;
 
@@ -238,7 +271,10 @@ impl fmt::Display for LineError {
 /// One `keyword value` per line; leading and trailing whitespace is ignored, as are blank lines
 /// and lines starting with `#`; a `#` after whitespace starts a trailing comment. Lines may end
 /// in `\n` or `\r\n` and hold at most [`MAX_LINE_LEN`] bytes of UTF-8. Later lines override
-/// earlier ones, except `listen.*`, which add up. The first wrong line is the error.
+/// earlier ones, except `listen.*` and `site`, which add up. The first wrong line is the error.
+///
+/// A `site` line's fields may be quoted (see [`site::split_fields`]); the site joins
+/// `sites` and its listener joins `listens` unless an identical one is there already.
 ///
 /// Never panics, whatever the bytes (a test truncates fixtures at every length).
 pub fn parse(text: &[u8]) -> Result<Parsed, LineError> {
@@ -292,6 +328,20 @@ impl Config {
             HTTP_CONNECTIONS_RANGE,
         )?;
         in_range("http.idle_timeout", self.http_idle_timeout_secs, NOT_ZERO)?;
+        in_range("publish.settle_secs", self.settle_secs, SETTLE_SECS_RANGE)?;
+        in_range("publish.rescan_secs", self.rescan_secs, RESCAN_SECS_RANGE)?;
+        in_range(
+            "publish.hash_slice_ms",
+            self.hash_slice_ms,
+            HASH_SLICE_MS_RANGE,
+        )?;
+        for (i, s) in self.sites.iter().enumerate() {
+            site::check(s)
+                .and_then(|()| site::check_unique(s, &self.sites[..i]))
+                .map_err(|e| Error::ConfigInvalid {
+                    reason: format!("site {}: {e}", s.nick),
+                })?;
+        }
         if self.whitelist.is_some() && self.blacklist.is_some() {
             return Err(Error::ConfigInvalid {
                 reason: "access.whitelist and access.blacklist are both set; choose one".into(),
@@ -343,8 +393,8 @@ fn parse_line(raw: &[u8], line: usize, parsed: &mut Parsed) -> Result<(), String
         ));
     }
     let text = std::str::from_utf8(raw).map_err(|_| "line is not valid UTF-8".to_string())?;
-    let text = strip_comment(text.trim());
-    if text.is_empty() {
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('#') {
         return Ok(());
     }
     let (key, value) = match text.split_once(|c: char| c.is_ascii_whitespace()) {
@@ -355,6 +405,11 @@ fn parse_line(raw: &[u8], line: usize, parsed: &mut Parsed) -> Result<(), String
         .iter()
         .find(|spec| spec.name == key)
         .ok_or_else(|| unknown_key(key))?;
+    // A site line's fields may quote a `#`: its own splitter finds its comment.
+    let value = match spec.kind {
+        Kind::Site => value,
+        _ => strip_comment(value),
+    };
     if value.is_empty() {
         return Err(format!(
             "{key}: missing value, expected {}",
@@ -407,6 +462,8 @@ enum Kind {
     Facility,
     /// A file path stored in the field this function selects.
     Path(fn(&mut Config) -> &mut Option<PathBuf>),
+    /// `site`: adds a [`Site`] and its listener.
+    Site,
     /// An opentracker key whose feature is not built: accepted with a warning (`note`).
     NotBuilt { numeric: bool, note: &'static str },
 }
@@ -519,6 +576,17 @@ const KEYS: &[KeySpec] = &[
     key("tracker.user", Kind::Text(|c| &mut c.user)),
     key("tracker.pidfile", Kind::Path(|c| &mut c.pidfile)),
     key("log.facility", Kind::Facility),
+    key("site", Kind::Site),
+    key("publish.settle_secs", Kind::Number(|c| &mut c.settle_secs)),
+    key("publish.rescan_secs", Kind::Number(|c| &mut c.rescan_secs)),
+    key(
+        "publish.hash_slice_ms",
+        Kind::Number(|c| &mut c.hash_slice_ms),
+    ),
+    key(
+        "publish.open_tracker",
+        Kind::Switch(|c| &mut c.open_tracker),
+    ),
 ];
 
 impl Kind {
@@ -534,6 +602,7 @@ impl Kind {
             Kind::StatsNet | Kind::ProxyNet => "an address or network such as 192.168.1.0/24",
             Kind::Text(_) => "a value",
             Kind::Facility => "a syslog facility such as daemon, user or local0",
+            Kind::Site => "NICK TORRENTDIR FILEDIR SERVERNAME PORT",
             Kind::NotBuilt { numeric: false, .. } => "a value",
         }
     }
@@ -569,6 +638,7 @@ impl Kind {
             Kind::ProxyNet => config
                 .proxy_nets
                 .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
+            Kind::Site => add_site(key, value, config)?,
             Kind::NotBuilt { numeric, note } => {
                 if *numeric {
                     parse_number(key, value)?;
@@ -578,6 +648,26 @@ impl Kind {
         }
         Ok(None)
     }
+}
+
+/// Parses a `site` line's value and adds the site and its listener to `config`.
+fn add_site(key: &str, value: &str, config: &mut Config) -> Result<(), String> {
+    // Only a comment: as good as no value.
+    if site::split_fields(value).is_ok_and(|fields| fields.is_empty()) {
+        return Err(format!(
+            "{key}: missing value, expected {}",
+            Kind::Site.expected()
+        ));
+    }
+    let new = site::parse_site(value)
+        .and_then(|new| site::check_unique(&new, &config.sites).map(|()| new))
+        .map_err(|e| format!("{key}: {e}"))?;
+    let listen = new.listen();
+    if !config.listens.contains(&listen) {
+        config.listens.push(listen);
+    }
+    config.sites.push(new);
+    Ok(())
 }
 
 /// A whole decimal number that fits in `u32`; no sign, no spaces.
@@ -1256,6 +1346,266 @@ access.whitelist /etc/opentracker/whitelist.txt
             (
                 |c| c.http_idle_timeout_secs = 0,
                 "http.idle_timeout is 0; it must be at least 1",
+            ),
+        ];
+        for (change, want) in cases {
+            assert_eq!(invalid(change), want);
+        }
+    }
+
+    #[test]
+    fn site_lines_add_sites_and_listeners() {
+        let c = config(
+            "site music /www/t/music \"/srv/my music\" router.lan 6881 # a comment\n\
+             site video /www/t/video /srv/video [2001:db8::1] 6882\n",
+        );
+        assert_eq!(
+            c.sites,
+            [
+                Site {
+                    nick: "music".into(),
+                    torrent_dir: "/www/t/music".into(),
+                    file_dir: "/srv/my music".into(),
+                    server_name: "router.lan".into(),
+                    port: 6881,
+                },
+                Site {
+                    nick: "video".into(),
+                    torrent_dir: "/www/t/video".into(),
+                    file_dir: "/srv/video".into(),
+                    server_name: "[2001:db8::1]".into(),
+                    port: 6882,
+                },
+            ]
+        );
+        // The sites' listeners replace the implicit [::]:6969.
+        assert_eq!(
+            c.listens,
+            [
+                listen("[::]:6881", true, true),
+                listen("[::]:6882", true, true)
+            ]
+        );
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn site_listeners_are_not_doubled() {
+        let c = config("listen.tcp_udp [::]:7000\nsite a /t /f h 7000\nsite b /t2 /f2 h 6969\n");
+        assert_eq!(
+            c.listens,
+            [
+                listen("[::]:7000", true, true),
+                listen("[::]:6969", true, true)
+            ]
+        );
+        // Not identical: the site adds its own.
+        let c = config("listen.tcp [::]:7000\nsite a /t /f h 7000\n");
+        assert_eq!(
+            c.listens,
+            [
+                listen("[::]:7000", true, false),
+                listen("[::]:7000", true, true)
+            ]
+        );
+        let c = config("site a /t /f h 7000\nlisten.udp 127.0.0.1:7001\n");
+        assert_eq!(c.listens.len(), 2);
+    }
+
+    #[test]
+    fn site_quoting_and_comments() {
+        let c = config(r#"site a "/srv/# not a comment" "/srv/say \"hi\" \\ bye" h 1 # comment"#);
+        assert_eq!(
+            c.sites[0].torrent_dir,
+            PathBuf::from("/srv/# not a comment")
+        );
+        assert_eq!(c.sites[0].file_dir, PathBuf::from(r#"/srv/say "hi" \ bye"#));
+        let line = c.sites[0].to_line();
+        assert_eq!(config(&line).sites, c.sites, "{line}");
+    }
+
+    #[test]
+    fn site_errors_name_the_line() {
+        let e = err("site a /t /f h 7000\n\nsite a /t2 /f2 h 7001\n");
+        assert_eq!(
+            e,
+            LineError {
+                line: 3,
+                reason: "site: nickname `a` is already taken by another site".into()
+            }
+        );
+        let e = err("site a /t /f h 7000\nsite b /t2 /f2 h 7000\n");
+        assert_eq!(e.line, 2);
+        assert_eq!(e.reason, "site: port 7000 is already used by site `a`");
+        let cases = [
+            (
+                "site",
+                "site: missing value, expected NICK TORRENTDIR FILEDIR SERVERNAME PORT",
+            ),
+            (
+                "site # just a comment",
+                "site: missing value, expected NICK TORRENTDIR FILEDIR SERVERNAME PORT",
+            ),
+            (
+                "site a /t /f h",
+                "site: expected 5 fields (NICK TORRENTDIR FILEDIR SERVERNAME PORT), got 4; \
+                 quote a field that has spaces",
+            ),
+            (
+                "site a /my dir /f h 1",
+                "site: expected 5 fields (NICK TORRENTDIR FILEDIR SERVERNAME PORT), got 6; \
+                 quote a field that has spaces",
+            ),
+            (
+                "site a.b /t /f h 1",
+                "site: nickname `a.b` must be 1 to 32 letters, digits, `-` or `_`",
+            ),
+            (
+                "site a t /f h 1",
+                "site: torrentdir `t` is not an absolute path (the daemon runs in /)",
+            ),
+            (
+                "site a /t ./f h 1",
+                "site: filedir `./f` is not an absolute path (the daemon runs in /)",
+            ),
+            (
+                "site a /t /t/ h 1",
+                "site: torrentdir and filedir are the same directory `/t/`; they must differ",
+            ),
+            (
+                "site a /t h/x h 1",
+                "site: filedir `h/x` is not an absolute path (the daemon runs in /)",
+            ),
+            (
+                "site a /t /f h/x 1",
+                "site: servername `h/x` has a `/`; expected a host name only, such as router.lan",
+            ),
+            (
+                "site a /t /f ::1 1",
+                "site: servername `::1` is an IPv6 address; write it in brackets, such as \
+                 [2001:db8::1]",
+            ),
+            (
+                "site a /t /f h 0",
+                "site: port `0` must be a number from 1 to 65535",
+            ),
+            (
+                "site a /t /f h 65536",
+                "site: port `65536` must be a number from 1 to 65535",
+            ),
+            (
+                "site a \"/t /f h 1",
+                "site: a `\"` opens a field that no `\"` closes",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(reason(text), want, "{text:?}");
+        }
+        let e = load_error_text("\nsite a /t /f h 1\nsite a /t /f h 2\n");
+        assert!(
+            e.ends_with(":3: site: nickname `a` is already taken by another site"),
+            "{e}"
+        );
+    }
+
+    /// The error `load` gives for a file holding `text`.
+    fn load_error_text(text: &str) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "trackseed-config-site-{}-{}.conf",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, text).expect("write fixture");
+        let e = load(&path).expect_err("bad file").to_string();
+        std::fs::remove_file(&path).expect("remove fixture");
+        assert!(e.starts_with(&path.display().to_string()), "{e}");
+        e
+    }
+
+    #[test]
+    fn validate_checks_sites_built_in_code() {
+        let a = Site {
+            nick: "a".into(),
+            torrent_dir: "/t".into(),
+            file_dir: "/f".into(),
+            server_name: "h".into(),
+            port: 7000,
+        };
+        let twice = Config {
+            sites: vec![a.clone(), a.clone()],
+            ..Config::default()
+        };
+        assert_eq!(
+            twice.validate().unwrap_err().to_string(),
+            "invalid configuration: site a: nickname `a` is already taken by another site"
+        );
+        let relative = Config {
+            sites: vec![Site {
+                file_dir: "f".into(),
+                ..a
+            }],
+            ..Config::default()
+        };
+        assert!(relative
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("filedir `f` is not an absolute path"));
+    }
+
+    #[test]
+    fn publish_keys() {
+        let c = config(
+            "publish.settle_secs 0\npublish.rescan_secs 86400\npublish.hash_slice_ms 1000\n\
+             publish.open_tracker yes\n",
+        );
+        assert_eq!(
+            (
+                c.settle_secs,
+                c.rescan_secs,
+                c.hash_slice_ms,
+                c.open_tracker
+            ),
+            (0, 86_400, 1000, true)
+        );
+        assert!(c.validate().is_ok());
+        let d = Config::default();
+        assert_eq!(
+            (
+                d.settle_secs,
+                d.rescan_secs,
+                d.hash_slice_ms,
+                d.open_tracker
+            ),
+            (10, 300, 5, false)
+        );
+        assert!(!config("publish.open_tracker yes\npublish.open_tracker no").open_tracker);
+        assert_eq!(
+            reason("publish.open_tracker maybe"),
+            "publish.open_tracker: expected on or off, got `maybe`"
+        );
+        assert_eq!(
+            reason("publish.settle_secs soon"),
+            "publish.settle_secs: expected a whole number, got `soon`"
+        );
+        let cases: [(Change, &str); 4] = [
+            (
+                |c| c.settle_secs = 3601,
+                "publish.settle_secs is 3601; it must be from 0 to 3600",
+            ),
+            (
+                |c| c.rescan_secs = 86_401,
+                "publish.rescan_secs is 86401; it must be from 0 to 86400",
+            ),
+            (
+                |c| c.hash_slice_ms = 0,
+                "publish.hash_slice_ms is 0; it must be from 1 to 1000",
+            ),
+            (
+                |c| c.hash_slice_ms = 1001,
+                "publish.hash_slice_ms is 1001; it must be from 1 to 1000",
             ),
         ];
         for (change, want) in cases {

@@ -1,8 +1,9 @@
 //! The `trackseed` binary: command line → config → tracker, and an exit code.
 //!
 //! Exit codes: 0 on success (including `--help`, `--version`, `--print-config`), 2 when the
-//! command line or the configuration is wrong, 1 when running fails (a socket cannot be bound,
-//! a system call fails).
+//! command line or the configuration is wrong (also a refused `create` value), 1 when running
+//! fails (a socket cannot be bound, a system call fails, a directory cannot be created); `status`
+//! exits 3 when no daemon runs.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -34,7 +35,9 @@ fn run(args: &[OsString]) -> Result<(), Error> {
             env!("TRACKSEED_TARGET")
         )),
         Command::PrintConfig => print(config::EMBEDDED),
+        Command::Create(create_args) => cli::create::run(&create_args),
         Command::Run(cli_args) => {
+            config_dir_has_file(&cli_args)?;
             let config = configure(&cli_args)?;
             let pidfile = daemon::pidfile_path(&config, cli_args.config_file.as_deref());
             // SIGHUP reads the same sources again: the file (or the embedded config) with
@@ -57,7 +60,25 @@ fn run(args: &[OsString]) -> Result<(), Error> {
     }
 }
 
-/// The config file (`-f`, else the embedded one) with the command line applied, validated.
+/// With `-c DIR`, the config file must exist: a missing one most likely means no site was
+/// created yet.
+fn config_dir_has_file(cli_args: &CliArgs) -> Result<(), Error> {
+    let (Some(dir), Some(file)) = (&cli_args.config_dir, &cli_args.config_file) else {
+        return Ok(());
+    };
+    match std::fs::symlink_metadata(file) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::Usage(format!(
+            "no config file {}: add a site first with `trackseed -c {} create`, or write one \
+             there (`trackseed --print-config` prints a template)",
+            file.display(),
+            dir.display()
+        ))),
+        // Any other problem is reported when the file is read.
+        _ => Ok(()),
+    }
+}
+
+/// The config file (`-f` or `-c`, else the embedded one) with the command line applied, validated.
 /// Warnings go to stderr.
 fn configure(cli_args: &CliArgs) -> Result<Config, Error> {
     let mut config = match &cli_args.config_file {

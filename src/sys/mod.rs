@@ -9,6 +9,7 @@ pub mod readahead;
 pub mod sha1;
 pub mod signals;
 pub mod syslog;
+pub mod tty;
 pub mod zeroed;
 
 /// Resident set size of this process in bytes, from `/proc/self/statm`; `None` where it cannot
