@@ -504,7 +504,8 @@ fn parse_verb(operands: &[String]) -> Result<Option<Word>, Error> {
     let parsed =
         <verbs::Verbs as argh::FromArgs>::from_args(&["trackseed"], &words).map_err(|e| {
             usage(format!(
-                "{}; the verbs are start, stop, restart, status and create (see `trackseed --help`)",
+                "{}; the verbs are start, stop, restart, status and create \
+                 (see `trackseed --help`)",
                 e.output.trim()
             ))
         })?;
