@@ -27,6 +27,8 @@ use std::net::SocketAddr;
 struct Conn {
     stream: TcpStream,
     peer: SocketAddr,
+    /// The port it came in on (a site's port serves that site's pages); 0 when not asked.
+    local_port: u16,
     /// Bytes of request data buffered.
     in_len: usize,
     /// Output buffered and how much of it is sent.
@@ -92,12 +94,14 @@ impl Connections {
             .filter(|&i| i < self.slots.len())
     }
 
-    /// Takes an accepted stream. Returns false (and drops the stream, closing it) when full.
+    /// Takes an accepted stream that came in on `local_port`. Returns false (and drops the
+    /// stream, closing it) when full.
     pub fn add(
         &mut self,
         registry: &Registry,
         mut stream: TcpStream,
         peer: SocketAddr,
+        local_port: u16,
         now: Secs,
     ) -> bool {
         let Some(i) = self.free.pop() else {
@@ -114,6 +118,7 @@ impl Connections {
         self.slots[i] = Some(Conn {
             stream,
             peer,
+            local_port,
             in_len: 0,
             out_len: 0,
             out_pos: 0,
@@ -188,7 +193,7 @@ impl Connections {
             // 3. A complete request buffered? Answer it.
             if let Some(n) = head_len(&inbuf[..c.in_len]) {
                 let mut out = Out::new(outbuf);
-                c.after = front::handle(t, &inbuf[..n], c.peer, now, &mut out);
+                c.after = front::handle(t, &inbuf[..n], c.peer, c.local_port, now, &mut out);
                 if out.is_overflow() {
                     // Sized from the config so this cannot happen; never send a cut answer.
                     c.after = After::Close;

@@ -6,6 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InfoHash(pub [u8; 20]);
 
+/// 40 lowercase hex digits, as in magnet links and access lists.
+impl std::fmt::Display for InfoHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
 /// A peer's compact address (BEP 23 / BEP 7): address then port, network byte order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerAddr {

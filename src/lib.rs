@@ -1,5 +1,5 @@
-//! trackseed: an opentracker-compatible BitTorrent tracker (HTTP and UDP) for home routers, in one
-//! small static binary and one thread.
+//! trackseed: an opentracker-compatible BitTorrent tracker (HTTP and UDP) and a publisher of
+//! `.torrent` files for home routers, in one small static binary and one thread.
 //!
 //! # Architecture
 //!
@@ -18,8 +18,14 @@
 //! - [`tracker`] joins them: [`tracker::Tracker`] answers announces and scrapes whatever the
 //!   transport, and `tracker::udp` / `tracker::http` are the two front ends that turn a request's
 //!   bytes into a reply's bytes.
-//! - [`reactor`] owns the sockets and only dispatches: readiness in, handler call, bytes out.
-//! - [`sys`] is the only module allowed `unsafe` (signal handling through a self-pipe).
+//! - [`metainfo`] reads and writes `.torrent` files and hashes pieces incrementally;
+//!   [`publish`] watches the sites' file directories (inotify), hashes new or changed entries in
+//!   time slices between events, writes `.torrent` files and keeps the catalog the tracker
+//!   admits published torrents from and the HTTP front end serves index pages from.
+//! - [`reactor`] owns the sockets and only dispatches: readiness in, handler call, bytes out;
+//!   between events it gives the publisher's hashing job a slice of time.
+//! - [`sys`] is the only module allowed `unsafe` (signals through a self-pipe, inotify, file
+//!   advice, SHA instructions, privileges).
 //!
 //! Time is read in one place ([`clock`]) and passed in as [`clock::Secs`], so every handler is
 //! testable without sockets or sleeping.

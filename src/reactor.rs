@@ -3,7 +3,7 @@
 //!
 //! # Tokens
 //! `SIGNALS` is the signal self-pipe; `FIFO_ADD` and `FIFO_DELETE` the dynamic access-list
-//! FIFOs; `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config
+//! FIFOs; `PUBLISH_WATCH` the publisher's inotify descriptor; `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config
 //! order); `CONN_BASE + i` is HTTP connection slot `i`.
 //!
 //! # One turn
@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::connections::Connections;
 use crate::error::Error;
 use crate::listeners::{Listener, Listeners};
+use crate::publish::Publisher;
 use crate::reload;
 use crate::sys::privileges;
 use crate::sys::signals::SignalPipe;
@@ -30,6 +31,7 @@ use std::time::Duration;
 const SIGNALS: Token = Token(0);
 const FIFO_ADD: Token = Token(1);
 const FIFO_DELETE: Token = Token(2);
+const PUBLISH_WATCH: Token = Token(3);
 const LISTENER_BASE: usize = 16;
 const CONN_BASE: usize = 1 << 20;
 /// Period of the housekeeping tick (expiry sweep, idle connections).
@@ -84,6 +86,13 @@ pub fn run(
         open_fifo(&poll, config.fifo_add.as_deref(), FIFO_ADD)?,
         open_fifo(&poll, config.fifo_delete.as_deref(), FIFO_DELETE)?,
     ];
+    let mut publisher = Publisher::new(&config);
+    if let Some(w) = publisher.watcher() {
+        poll.registry()
+            .register(w, PUBLISH_WATCH, Interest::READABLE)
+            .map_err(io_err("register the inotify watcher"))?;
+    }
+    publisher.start(&mut tracker.catalog, &config, Secs(0));
     load_state(&config, &mut tracker, Secs(0));
     let out_cap = front_http::out_capacity(config.numwant_max, config.scrape_max);
     let mut conns = Connections::new(
@@ -107,7 +116,8 @@ pub fn run(
     let mut next_state_save = config.state_interval_secs;
     crate::log!("ready");
     loop {
-        let timeout = if udp_pending.is_empty() && reloading.is_none() {
+        let idle = udp_pending.is_empty() && reloading.is_none() && !publisher.has_work();
+        let timeout = if idle {
             Duration::from_millis(next_tick.saturating_sub(clock.now_millis()))
         } else {
             Duration::ZERO
@@ -160,12 +170,14 @@ pub fn run(
                                     );
                                 }
                                 conns.set_idle_secs(effective.http_idle_timeout_secs);
+                                publisher.reconfigure(&mut tracker.catalog, &effective, now);
                                 tracker.config = effective.clone();
                                 config = effective;
                                 crate::log!("SIGHUP: config reloaded");
                             }
                             Err(e) => {
-                                crate::log!("SIGHUP: {e}; keeping the running config")
+                                crate::log!("SIGHUP: {e}; keeping the running config");
+                                publisher.reconfigure(&mut tracker.catalog, &config, now);
                             }
                         }
                         match access::Loader::for_config(&config) {
@@ -179,6 +191,7 @@ pub fn run(
                         }
                     }
                 }
+                PUBLISH_WATCH => publisher.on_watch_events(),
                 FIFO_ADD | FIFO_DELETE => {
                     let is_add = event.token() == FIFO_ADD;
                     if let Some(fifo) = &mut fifos[usize::from(!is_add)] {
@@ -210,6 +223,9 @@ pub fn run(
                 }
             }
         }
+        if publisher.has_work() {
+            publisher.hash_step(&mut tracker.catalog, &mut tracker.stats);
+        }
         if let Some(loader) = &mut reloading {
             if let Some(outcome) = access::reload_step(loader, &mut tracker.access) {
                 crate::log!("SIGHUP: {}", outcome.message);
@@ -227,6 +243,7 @@ pub fn run(
             let budget = tracker.swarms.sweep_budget(TICK.as_secs() as u32);
             tracker.swarms.sweep(now, budget);
             conns.expire(now);
+            publisher.tick(&mut tracker.catalog, now);
         }
     }
 }
@@ -321,7 +338,7 @@ fn load_state(config: &Config, tracker: &mut Tracker, now: Secs) {
         };
         let mut restored = 0;
         for (h, downloaded) in &loaded.entries {
-            if !tracker.access.allows(h) {
+            if !crate::tracker::admits(&tracker.access, &tracker.catalog, h) {
                 continue;
             }
             if tracker.swarms.restore(h, *downloaded, now).is_err() {
@@ -352,7 +369,13 @@ fn accept_all(s: &TcpListener, conns: &mut Connections, poll: &Poll, t: &mut Tra
         match s.accept() {
             Ok((stream, peer)) => {
                 t.stats.tcp_accepts += 1;
-                if !conns.add(poll.registry(), stream, peer, now) {
+                // Only sites need to know the port (one more system call per connection).
+                let local_port = if t.catalog.sites.is_empty() {
+                    0
+                } else {
+                    stream.local_addr().map_or(0, |a| a.port())
+                };
+                if !conns.add(poll.registry(), stream, peer, local_port, now) {
                     t.stats.tcp_refused_full += 1;
                 }
             }

@@ -61,7 +61,7 @@ fn single(out: &mut Out, name: &str, kind: &str, help: &str, v: u64) {
     sample(out, name, &[], v);
 }
 
-/// Writes every metric into `out` (under 4 KiB; [`super::MAX_BODY_LEN`] is plenty). Ends with a
+/// Writes every metric into `out` (under 5 KiB; [`super::MAX_BODY_LEN`] is plenty). Ends with a
 /// newline, as the format requires.
 pub fn render_metrics(stats: &Stats, snap: &Snapshot, out: &mut Out) {
     let s = stats;
@@ -113,6 +113,27 @@ pub fn render_metrics(stats: &Stats, snap: &Snapshot, out: &mut Out) {
         "counter",
         "Announces with event=completed.",
         s.completed,
+    );
+    single(
+        out,
+        "trackseed_pieces_hashed_total",
+        "counter",
+        "Pieces the publisher hashed (0 after a restart with nothing changed).",
+        s.pieces_hashed,
+    );
+    single(
+        out,
+        "trackseed_index_pages_total",
+        "counter",
+        "Site index pages served.",
+        s.index_pages,
+    );
+    single(
+        out,
+        "trackseed_torrent_downloads_total",
+        "counter",
+        "Published .torrent files served.",
+        s.torrent_downloads,
     );
 
     let name = "trackseed_requests_total";
@@ -336,7 +357,7 @@ mod tests {
         let mut out = Out::new(&mut buf);
         render_metrics(&s, &snap, &mut out);
         assert!(!out.is_overflow());
-        assert!(out.len() < 4096, "{} bytes", out.len());
+        assert!(out.len() < 5120, "{} bytes", out.len());
         let text = std::str::from_utf8(out.written()).unwrap();
         let samples = check(text);
         assert_eq!(value(&samples, "trackseed_torrents", ""), 3);

@@ -188,6 +188,12 @@ pub struct Stats {
     pub numwants: [u64; NUMWANT_BUCKETS],
     /// Body bytes of finished full scrapes: `fscr` line 2.
     pub full_scrape_bytes: u64,
+    /// Pieces the publisher hashed since start: 0 after a restart with nothing changed (the
+    /// hash cache answered). `<pieces_hashed>`, `trackseed_pieces_hashed_total`.
+    pub pieces_hashed: u64,
+    /// Site index pages and `.torrent` files served.
+    pub index_pages: u64,
+    pub torrent_downloads: u64,
     /// Peers received from live-sync partners: `syncs`, `<livesync>`. Always 0: trackseed has no
     /// live sync; kept so the pages keep opentracker's shape.
     pub syncs: u64,
@@ -216,6 +222,9 @@ impl Default for Stats {
             renew: [0; RENEW_MINUTES],
             numwants: [0; NUMWANT_BUCKETS],
             full_scrape_bytes: 0,
+            pieces_hashed: 0,
+            index_pages: 0,
+            torrent_downloads: 0,
             syncs: 0,
         }
     }

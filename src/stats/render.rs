@@ -430,8 +430,9 @@ fn count_section(out: &mut Out, indent: &[u8], name: &[u8], v: u64) {
     out.put(b">\n");
 }
 
-/// opentracker's `stats_return_everything`, element for element (no trailing newline). The
-/// values are trackseed's counters; `mutex_stall` is always 0 (one thread, no locks).
+/// opentracker's `stats_return_everything`, element for element (no trailing newline), then
+/// trackseed's `<pieces_hashed>` (the publisher's hashing work since start). The values are
+/// trackseed's counters; `mutex_stall` is always 0 (one thread, no locks).
 fn everything(out: &mut Out, s: &Stats, snap: &Snapshot) {
     out.put(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<stats>\n");
     element(out, b"  ", b"tracker_id", u64::from(snap.tracker_id));
@@ -476,7 +477,10 @@ fn everything(out: &mut Out, s: &Stats, snap: &Snapshot) {
     }
     out.put(b"    </http_error>\n");
     count_section(out, b"    ", b"mutex_stall", 0);
-    out.put(b"  </debug>\n</stats>");
+    out.put(b"  </debug>\n");
+    // trackseed's own, after all of opentracker's elements (readers of those are unaffected).
+    element(out, b"  ", b"pieces_hashed", s.pieces_hashed);
+    out.put(b"</stats>");
 }
 
 #[cfg(test)]

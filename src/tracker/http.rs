@@ -5,7 +5,7 @@
 //! `scrape` without a query is a full scrape, a path starting with `sc` scrapes, and `GET /`
 //! redirects when `tracker.redirect_url` is set.
 
-use super::{stats_page, Tracker};
+use super::{index_page, stats_page, Tracker};
 use crate::clock::Secs;
 use crate::ids::{InfoHash, PeerAddr};
 use crate::stats::HttpError;
@@ -36,6 +36,10 @@ pub enum Streamed {
     FullScrape,
     /// `/stats?mode=statedump` and `mode=tpbs`.
     Stats(crate::stats::StreamKind),
+    /// A site's index page (`next` is an entry of the site's catalog).
+    Index { site: u32 },
+    /// A published `.torrent` file (`next` is a byte offset).
+    TorrentFile { site: u32, entry: u32 },
 }
 
 /// Bytes of output a connection needs for any single answer with these settings.
@@ -46,8 +50,16 @@ pub fn out_capacity(numwant_max: u32, scrape_max: u32) -> usize {
     1024 + peers.max(scrape).max(crate::stats::MAX_BODY_LEN)
 }
 
-/// Answers one request `head` (complete, as delimited by `wire::http::head_len`) from `from`.
-pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &mut Out) -> After {
+/// Answers one request `head` (complete, as delimited by `wire::http::head_len`) from `from`,
+/// received on local port `local_port` (a site's port serves that site's pages).
+pub fn handle(
+    t: &mut Tracker,
+    head: &[u8],
+    from: SocketAddr,
+    local_port: u16,
+    now: Secs,
+    out: &mut Out,
+) -> After {
     let req = match http::parse_request(head) {
         Ok(r) => r,
         Err(e) => {
@@ -92,6 +104,24 @@ pub fn handle(t: &mut Tracker, head: &[u8], from: SocketAddr, now: Secs, out: &m
     } else if path.starts_with(b"sc") {
         t.stats.http_scrapes += 1;
         scrape(t, req.query, now, out, keep_alive)
+    } else if let (Some(rest), Some(site)) = (
+        path.strip_prefix(b"torrents/"),
+        t.catalog.site_on_port(local_port),
+    ) {
+        match index_page::torrent_file(t, site, rest, out) {
+            Some(after) => {
+                t.stats.torrent_downloads += 1;
+                after
+            }
+            None => error_page(t, out, Status::NotFound, keep_alive),
+        }
+    } else if path.is_empty()
+        && t.config.redirect_url.is_none()
+        && t.catalog.site_on_port(local_port).is_some()
+    {
+        let site = t.catalog.site_on_port(local_port).unwrap_or_default();
+        t.stats.index_pages += 1;
+        index_page::index(t, site, out)
     } else if path.is_empty() && t.config.redirect_url.is_some() {
         let url = t.config.redirect_url.as_deref().unwrap_or_default();
         out.put(b"HTTP/1.1 302 Found\r\nLocation: ");
@@ -440,6 +470,16 @@ pub fn stream_more(
     now: Secs,
     out: &mut Out,
 ) -> bool {
+    let kind = match what {
+        Streamed::Index { site } => {
+            return index_page::stream_index(t, site as usize, next, now, out)
+        }
+        Streamed::TorrentFile { site, entry } => {
+            return index_page::stream_torrent(t, site as usize, entry as usize, next, out)
+        }
+        Streamed::FullScrape => None,
+        Streamed::Stats(kind) => Some(kind),
+    };
     let start = out.len();
     let room = FULL_SCRAPE_ENTRY_MAX.max(crate::stats::MAX_STREAM_ENTRY_LEN) + 2;
     let done = loop {
@@ -447,22 +487,22 @@ pub fn stream_more(
             break false;
         }
         let Some((rec, h, c)) = t.swarms.next_torrent(*next, now) else {
-            match what {
-                Streamed::FullScrape => out.put(b"ee"),
-                Streamed::Stats(kind) => crate::stats::stream_end(kind, out),
+            match kind {
+                None => out.put(b"ee"),
+                Some(kind) => crate::stats::stream_end(kind, out),
             }
             break true;
         };
         *next = rec + 1;
-        if !t.access.allows(&h) {
+        if !super::admits(&t.access, &t.catalog, &h) {
             continue;
         }
-        match what {
-            Streamed::FullScrape => put_scrape_entry(out, &h, c),
-            Streamed::Stats(kind) => crate::stats::stream_entry(kind, &h, c, out),
+        match kind {
+            None => put_scrape_entry(out, &h, c),
+            Some(kind) => crate::stats::stream_entry(kind, &h, c, out),
         }
     };
-    if what == Streamed::FullScrape {
+    if kind.is_none() {
         t.stats.full_scrape_bytes += (out.len() - start) as u64;
     }
     done

@@ -3,13 +3,15 @@
 
 pub mod conn_id;
 pub mod http;
+pub mod index_page;
 pub mod stats_page;
 pub mod udp;
 
-use crate::access::AccessList;
+use crate::access::{AccessList, Mode};
 use crate::clock::Secs;
 use crate::config::Config;
 use crate::ids::InfoHash;
+use crate::publish::catalog::Catalog;
 use crate::stats::Stats;
 use crate::swarm::{Announce, Counts, Refusal, Swarms, TorrentRef};
 
@@ -23,6 +25,18 @@ pub const REASON_TORRENTS_FULL: &str =
 pub const REASON_PEERS_FULL: &str =
     "tracker full: too many peers (tracker.max_peers), try again later";
 
+/// Whether torrent `h` is tracked: the access list decides, except that a whitelist also admits
+/// published torrents, and with sites but no list only published torrents are tracked (unless
+/// `publish.open_tracker`), as ezt's tracker ran with `--allowed_dir`. A blacklist wins over
+/// publication.
+pub fn admits(access: &AccessList, catalog: &Catalog, h: &InfoHash) -> bool {
+    match access.mode() {
+        Mode::Whitelist => access.allows(h) || catalog.is_published(h),
+        Mode::Blacklist => access.allows(h),
+        Mode::Open => !catalog.only_published || catalog.is_published(h),
+    }
+}
+
 pub struct Tracker {
     pub swarms: Swarms,
     pub stats: Stats,
@@ -30,6 +44,8 @@ pub struct Tracker {
     pub config: Config,
     /// Which torrents are served (open until the reactor loads a list).
     pub access: AccessList,
+    /// What the sites publish (the publisher writes it; published torrents are admitted).
+    pub catalog: Catalog,
     /// Whether the last (re)load of the access list worked, and when (Unix seconds); set by
     /// the reactor, shown by /metrics.
     pub access_reload: Option<(bool, u64)>,
@@ -60,6 +76,7 @@ impl Tracker {
             peers6: vec![0u8; config.numwant_max as usize * 18].into_boxed_slice(),
             config: config.clone(),
             access: AccessList::open(),
+            catalog: Catalog::default(),
             access_reload: None,
             open_connections: 0,
             tracker_id: seed >> 1,
@@ -98,7 +115,7 @@ impl Tracker {
         a: &Announce,
         now: Secs,
     ) -> Result<(Option<TorrentRef>, Counts), &'static str> {
-        if !self.access.allows(&a.info_hash) {
+        if !admits(&self.access, &self.catalog, &a.info_hash) {
             return Err(REASON_NOT_AUTHORIZED);
         }
         match self.swarms.announce(a, now) {
@@ -125,7 +142,7 @@ impl Tracker {
     /// Counters of a served torrent; `None` for one unknown or not allowed (left out of
     /// scrapes, as opentracker does).
     pub fn scrape(&mut self, info_hash: &InfoHash, now: Secs) -> Option<Counts> {
-        if !self.access.allows(info_hash) {
+        if !admits(&self.access, &self.catalog, info_hash) {
             return None;
         }
         self.swarms.scrape(info_hash, now)

@@ -114,11 +114,11 @@ pub fn stats(
     let mut body = Out::new(&mut scratch);
     let mut next = 0;
     let swarms = &mut t.swarms;
-    let access = &t.access;
+    let (access, catalog) = (&t.access, &t.catalog);
     let mut walk = || loop {
         let (rec, h, c) = swarms.next_torrent(next, now)?;
         next = rec + 1;
-        if access.allows(&h) {
+        if super::admits(access, catalog, &h) {
             return Some((h, c));
         }
     };

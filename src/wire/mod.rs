@@ -121,6 +121,14 @@ impl<'a> Out<'a> {
         }
     }
 
+    /// Lets `f` write into the free space directly (a file read); `f` returns how many bytes it
+    /// wrote (clamped to the free space).
+    pub fn fill(&mut self, f: impl FnOnce(&mut [u8]) -> usize) {
+        let free = &mut self.buf[self.len..];
+        let n = f(free).min(free.len());
+        self.len += n;
+    }
+
     /// Forgets everything written after `len`.
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);

@@ -11,7 +11,14 @@ fn get(t: &mut Tracker, target: &str, from: &str) -> (String, Vec<u8>, After) {
     let mut buf = vec![0u8; out_capacity(200, 64)];
     let mut out = Out::new(&mut buf);
     let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
-    let after = handle(t, req.as_bytes(), from.parse().unwrap(), Secs(1), &mut out);
+    let after = handle(
+        t,
+        req.as_bytes(),
+        from.parse().unwrap(),
+        6969,
+        Secs(1),
+        &mut out,
+    );
     let w = out.written().to_vec();
     let end = w.windows(4).position(|x| x == b"\r\n\r\n").unwrap();
     let head = String::from_utf8_lossy(&w[..end]).to_string();
@@ -181,6 +188,7 @@ fn forwarded_for_only_from_trusted_proxies() {
         &mut t,
         q.as_bytes(),
         "10.9.0.1:80".parse().unwrap(),
+        6969,
         Secs(1),
         &mut out,
     );
@@ -195,6 +203,7 @@ fn forwarded_for_only_from_trusted_proxies() {
         &mut t,
         q.as_bytes(),
         "10.8.0.1:80".parse().unwrap(),
+        6969,
         Secs(1),
         &mut out,
     );

@@ -40,6 +40,6 @@ fuzz_target!(|data: &[u8]| {
         let is_connect = part.len() >= 16 && part[8..12] == [0, 0, 0, 0];
         assert!(is_connect || n <= part.len());
         let mut o = Out::new(&mut out);
-        let _ = http::handle(&mut t, part, from, now, &mut o);
+        let _ = http::handle(&mut t, part, from, 6969, now, &mut o);
     }
 });
