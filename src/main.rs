@@ -86,6 +86,10 @@ fn configure(cli_args: &CliArgs) -> Result<Config, Error> {
         None => config::embedded(),
     };
     cli::apply(cli_args, &mut config);
+    // `-c DIR`: the state lives in DIR too (ezt's configdir), unless the config names a file.
+    if let (Some(dir), None) = (&cli_args.config_dir, &config.statefile) {
+        config.statefile = Some(dir.join("trackseed.state"));
+    }
     config.validate()?;
     Ok(config)
 }

@@ -31,7 +31,12 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
-fn put_int(out: &mut Vec<u8>, v: i128) {
+/// Bencode integers are read as signed 64-bit by every client; no file is 8 EiB long.
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn put_int(out: &mut Vec<u8>, v: i64) {
     out.push(b'i');
     out.extend_from_slice(v.to_string().as_bytes());
     out.push(b'e');
@@ -52,14 +57,14 @@ pub fn info_dict(
     out.push(b'd');
     if layout.is_single_file {
         put_str(out, b"length");
-        put_int(out, i128::from(layout.total_length()));
+        put_int(out, to_i64(layout.total_length()));
     } else {
         put_str(out, b"files");
         out.push(b'l');
         for f in &layout.files {
             out.push(b'd');
             put_str(out, b"length");
-            put_int(out, i128::from(f.length));
+            put_int(out, to_i64(f.length));
             put_str(out, b"path");
             out.push(b'l');
             for c in &f.path {
@@ -72,7 +77,7 @@ pub fn info_dict(
     put_str(out, b"name");
     put_str(out, layout.name.as_bytes());
     put_str(out, b"piece length");
-    put_int(out, i128::from(piece_length));
+    put_int(out, i64::from(piece_length));
     put_str(out, b"pieces");
     put_str(out, pieces);
     if is_private {
@@ -121,7 +126,7 @@ pub fn torrent_file(info: &[u8], opts: &Options) -> Vec<u8> {
     }
     if let Some(d) = opts.creation_date {
         put_str(&mut out, b"creation date");
-        put_int(&mut out, i128::from(d));
+        put_int(&mut out, d);
     }
     put_str(&mut out, b"info");
     out.extend_from_slice(info);

@@ -244,14 +244,15 @@ fn int(bytes: &[u8], at: usize) -> Result<(i64, usize), ReadError> {
         Some(v) if n > 0 && !leading_zero && !(negative && v == 0) => v,
         _ => return Err(bad(BencodeError::BadInteger, first)),
     };
+    // i64::MIN's magnitude does not fit an i64: 0 - v is taken in 64 bits with a check (no
+    // 128-bit arithmetic, which would cost the router binary kilobytes).
     let v = if negative {
-        // i64::MIN's magnitude does not fit an i64, hence the detour through i128.
-        i64::try_from(-i128::from(v))
+        0i64.checked_sub_unsigned(v)
     } else {
-        i64::try_from(v)
+        i64::try_from(v).ok()
     };
     v.map(|v| (v, end + 1))
-        .map_err(|_| bad(BencodeError::BadInteger, first))
+        .ok_or(bad(BencodeError::BadInteger, first))
 }
 
 /// `<len>:<bytes>` at `at` (which holds a digit).

@@ -80,8 +80,8 @@ fn log_site(site: &Site, msg: std::fmt::Arguments<'_>) {
     crate::log!("publish {}: {msg}", site.nick);
 }
 
-/// `1.5 GB`-style sizes (decimal units) for log lines and the index page. Integer arithmetic:
-/// float formatting would cost the router binary kilobytes.
+/// `1.5 GB`-style sizes (decimal units) for log lines and the index page. 64-bit integer
+/// arithmetic: float or 128-bit formatting would cost the router binary kilobytes.
 pub fn human_size(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut unit = 0;
@@ -93,14 +93,16 @@ pub fn human_size(n: u64) -> String {
     if unit == 0 {
         return format!("{n} B");
     }
-    let tenths = (u128::from(n) * 10 + u128::from(scale) / 2) / u128::from(scale);
+    let tenths = n.saturating_add(scale / 20) / (scale / 10);
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
 /// Bytes per second over `elapsed`, as `12.3 MB/s`.
 fn human_rate(bytes: u64, elapsed: Duration) -> String {
-    let ms = elapsed.as_millis().max(1);
-    let per_sec = u64::try_from(u128::from(bytes) * 1000 / ms).unwrap_or(u64::MAX);
+    let ms = u64::try_from(elapsed.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    let per_sec = bytes.saturating_mul(1000) / ms;
     format!("{}/s", human_size(per_sec))
 }
 
@@ -546,8 +548,8 @@ impl Publisher {
                     r.last_log = Instant::now();
                     let elapsed = r.job.started.elapsed();
                     let left = r.job.total - done;
-                    let eta =
-                        u128::from(left) * elapsed.as_millis() / u128::from(done.max(1)) / 1000;
+                    let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+                    let eta = left.saturating_mul(ms) / done.max(1) / 1000;
                     crate::log!(
                         "publish {nick}: hashing {}: {}% of {}, {}, {} s left",
                         r.name,
@@ -637,7 +639,7 @@ impl Publisher {
                 human_size(r.job.total),
                 pieces.len() / 20,
                 r.job.piece_length() / 1024,
-                elapsed.as_millis(),
+                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
                 human_rate(r.job.total, elapsed)
             ),
         );
@@ -809,7 +811,7 @@ mod tests {
         assert_eq!(human_size(1_050), "1.1 kB");
         assert_eq!(human_size(3_000_000), "3.0 MB");
         assert_eq!(human_size(1 << 30), "1.1 GB");
-        assert_eq!(human_size(u64::MAX), "18446744.1 TB");
+        assert_eq!(human_size(u64::MAX), "18446744.0 TB");
         assert_eq!(
             human_rate(50_000_000, Duration::from_millis(500)),
             "100.0 MB/s"
