@@ -172,40 +172,51 @@ pub fn next(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Round trips of one phase.
+/// Round trips of one phase, each with the time its announce was sent.
 #[derive(Clone, Debug, Default)]
 pub struct Samples {
-    /// Round-trip times in nanoseconds, answered and refused alike.
-    nanos: Vec<u64>,
-    pub refused: u64,
-    pub lost: u64,
+    list: Vec<(Instant, Outcome)>,
 }
 
 impl Samples {
-    pub fn add(&mut self, o: Outcome) {
-        match o {
-            Outcome::Answered(d) => self.nanos.push(d.as_nanos() as u64),
-            Outcome::Refused(d) => {
-                self.nanos.push(d.as_nanos() as u64);
-                self.refused += 1;
-            }
-            Outcome::Lost => self.lost += 1,
-        }
+    /// Records the outcome of an announce sent at `sent`.
+    pub fn add(&mut self, sent: Instant, o: Outcome) {
+        self.list.push((sent, o));
     }
 
+    /// Percentiles of every round trip.
     pub fn summary(&self) -> Summary {
-        let mut s = self.nanos.clone();
-        s.sort_unstable();
-        let q = |per_mille| quantile(&s, per_mille).unwrap_or(0);
+        self.summary_from(None)
+    }
+
+    /// Percentiles of the round trips sent at `from` or later (all of them for `None`).
+    pub fn summary_from(&self, from: Option<Instant>) -> Summary {
+        let mut nanos = Vec::with_capacity(self.list.len());
+        let (mut refused, mut lost) = (0, 0);
+        for (at, o) in &self.list {
+            if from.is_some_and(|f| *at < f) {
+                continue;
+            }
+            match o {
+                Outcome::Answered(d) => nanos.push(d.as_nanos() as u64),
+                Outcome::Refused(d) => {
+                    nanos.push(d.as_nanos() as u64);
+                    refused += 1;
+                }
+                Outcome::Lost => lost += 1,
+            }
+        }
+        nanos.sort_unstable();
+        let q = |per_mille| quantile(&nanos, per_mille).unwrap_or(0);
         Summary {
-            count: s.len() as u64,
+            count: nanos.len() as u64,
             p50: q(500),
             p90: q(900),
             p99: q(990),
             p999: q(999),
-            max: s.last().copied().unwrap_or(0),
-            refused: self.refused,
-            lost: self.lost,
+            max: nanos.last().copied().unwrap_or(0),
+            refused,
+            lost,
         }
     }
 }
@@ -266,16 +277,22 @@ mod tests {
     #[test]
     fn samples_count_refusals_and_losses() {
         let mut s = Samples::default();
-        for us in [30, 10, 20] {
-            s.add(Outcome::Answered(Duration::from_micros(us)));
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        for (i, us) in [30, 10, 20].into_iter().enumerate() {
+            s.add(at(i as u64), Outcome::Answered(Duration::from_micros(us)));
         }
-        s.add(Outcome::Refused(Duration::from_micros(5_000)));
-        s.add(Outcome::Lost);
+        s.add(at(10), Outcome::Refused(Duration::from_micros(5_000)));
+        s.add(at(11), Outcome::Lost);
         let m = s.summary();
         assert_eq!((m.count, m.refused, m.lost), (4, 1, 1));
         assert_eq!(m.p50, 20_000);
         assert_eq!(m.max, 5_000_000);
         assert_eq!(micros(m.max), "5,000.0");
         assert_eq!(micros(12_345), "12.3");
+        let late = s.summary_from(Some(at(2)));
+        assert_eq!((late.count, late.refused, late.lost), (2, 1, 1));
+        assert_eq!(late.p50, 20_000);
+        assert_eq!(s.summary_from(Some(at(20))), Summary::default());
     }
 }
