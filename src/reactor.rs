@@ -118,7 +118,8 @@ pub fn run(
     loop {
         let idle = udp_pending.is_empty() && reloading.is_none() && !publisher.has_work();
         let timeout = if idle {
-            Duration::from_millis(next_tick.saturating_sub(clock.now_millis()))
+            let tick = Duration::from_millis(next_tick.saturating_sub(clock.now_millis()));
+            publisher.events_due_in().map_or(tick, |due| due.min(tick))
         } else {
             Duration::ZERO
         };
@@ -223,6 +224,7 @@ pub fn run(
                 }
             }
         }
+        publisher.after_events(&mut tracker.catalog, now);
         if publisher.has_work() {
             publisher.hash_step(&mut tracker.catalog, &mut tracker.stats);
         }

@@ -37,6 +37,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Quiet time after an inotify event before the directory is looked at (a copy in progress
+/// sends events continuously: they are taken together), and the longest wait in a burst.
+const EVENT_QUIET: Duration = Duration::from_millis(200);
+const EVENT_MAX_WAIT: Duration = Duration::from_secs(1);
+
 /// How often a long hashing job logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -72,6 +77,8 @@ pub struct Publisher {
     /// Whether an entry may be queued (set when one is; cleared when none is found).
     maybe_queued: bool,
     watcher: Option<Watcher>,
+    /// The first and the last inotify event not yet acted on.
+    events: Option<(Instant, Instant)>,
     /// Which site each watch belongs to.
     watches: Vec<(WatchId, usize)>,
 }
@@ -131,6 +138,7 @@ impl Publisher {
             running: None,
             maybe_queued: false,
             watcher,
+            events: None,
             watches: Vec::new(),
         }
     }
@@ -219,6 +227,8 @@ impl Publisher {
     /// Reads the inotify events that arrived: their sites are rescanned at the next tick.
     pub fn on_watch_events(&mut self) {
         let Some(w) = &mut self.watcher else { return };
+        let now = Instant::now();
+        self.events = Some(self.events.map_or((now, now), |(first, _)| (first, now)));
         let (work, watches) = (&mut self.work, &self.watches);
         w.drain(&mut |ev| {
             let site = watches.iter().find(|(id, _)| *id == ev.watch).map(|w| w.1);
@@ -227,6 +237,23 @@ impl Publisher {
                 _ => work.iter_mut().for_each(|w| w.dirty = true),
             }
         });
+    }
+
+    /// How long the loop may sleep before [`Publisher::after_events`] has work: `None` when no
+    /// inotify event waits.
+    pub fn events_due_in(&self) -> Option<Duration> {
+        let (first, last) = self.events?;
+        let due = (last + EVENT_QUIET).min(first + EVENT_MAX_WAIT);
+        Some(due.saturating_duration_since(Instant::now()))
+    }
+
+    /// Rescans the sites inotify reported on, once the events have gone quiet (a few hundred
+    /// milliseconds: a new file is noticed at once, not at the next tick).
+    pub fn after_events(&mut self, catalog: &mut Catalog, now: Secs) {
+        if self.events_due_in() == Some(Duration::ZERO) {
+            self.events = None;
+            self.tick(catalog, now);
+        }
     }
 
     /// Once a second: rescans the sites that are due.
