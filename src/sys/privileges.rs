@@ -140,7 +140,8 @@ impl fmt::Display for Dropped {
 ///    root cannot be regained.
 ///
 /// Look `user` up with [`lookup_user`] *before* calling this: after the chroot the password
-/// database is usually out of reach. Open syslog (`sys::syslog::open` connects to `/dev/log` at once) before it too.
+/// database is usually out of reach. Open syslog before it too (`sys::syslog::open` connects to
+/// `/dev/log` at once).
 /// `setuid`/`setgid` apply to every thread (glibc and musl both broadcast them).
 ///
 /// Errors name the step that failed; a failure leaves the steps before it done.
