@@ -54,7 +54,16 @@ impl Site {
 
     /// The HTTP announce URL of the site's torrents.
     pub fn announce_url(&self) -> String {
-        format!("http://{}:{}/announce", self.server_name, self.port)
+        self.announce_urls()[0].clone()
+    }
+
+    /// Both announce URLs, HTTP then UDP (the order of the BEP 12 tiers in its torrents).
+    pub fn announce_urls(&self) -> [String; 2] {
+        let (host, port) = (&self.server_name, self.port);
+        [
+            format!("http://{host}:{port}/announce"),
+            format!("udp://{host}:{port}/announce"),
+        ]
     }
 
     /// The config line that declares this site (no line ending), fields quoted where needed.

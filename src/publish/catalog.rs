@@ -83,11 +83,7 @@ impl SiteCatalog {
 
     /// The announce URLs of this site: HTTP first, then UDP (BEP 12 tiers in that order).
     pub fn announce_urls(&self) -> [String; 2] {
-        let (host, port) = (&self.site.server_name, self.site.port);
-        [
-            format!("http://{host}:{port}/announce"),
-            format!("udp://{host}:{port}/announce"),
-        ]
+        self.site.announce_urls()
     }
 }
 
