@@ -42,6 +42,10 @@ use std::time::{Duration, Instant};
 const EVENT_QUIET: Duration = Duration::from_millis(200);
 const EVENT_MAX_WAIT: Duration = Duration::from_secs(1);
 
+/// Folders watched per site at most (each costs the kernel about 1 KiB; the default limit of
+/// watches per user is 8192 on older kernels).
+const MAX_WATCHED_DIRS: usize = 4096;
+
 /// How often a long hashing job logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -81,6 +85,8 @@ pub struct Publisher {
     events: Option<(Instant, Instant)>,
     /// Which site each watch belongs to.
     watches: Vec<(WatchId, usize)>,
+    /// Whether a failed watch (the inotify limit) was reported: once is enough.
+    watch_error_logged: bool,
 }
 
 fn log_site(site: &Site, msg: std::fmt::Arguments<'_>) {
@@ -139,6 +145,7 @@ impl Publisher {
             maybe_queued: false,
             watcher,
             events: None,
+            watch_error_logged: false,
             watches: Vec::new(),
         }
     }
@@ -220,7 +227,7 @@ impl Publisher {
                 }
             }
         }
-        self.rewatch(catalog);
+        self.rewatch(catalog, true);
         self.tick(catalog, now);
     }
 
@@ -229,12 +236,15 @@ impl Publisher {
         let Some(w) = &mut self.watcher else { return };
         let now = Instant::now();
         self.events = Some(self.events.map_or((now, now), |(first, _)| (first, now)));
-        let (work, watches) = (&mut self.work, &self.watches);
+        let (work, watches) = (&mut self.work, &mut self.watches);
         w.drain(&mut |ev| {
             let site = watches.iter().find(|(id, _)| *id == ev.watch).map(|w| w.1);
             match site {
                 Some(i) if !ev.overflow => work[i].dirty = true,
                 _ => work.iter_mut().for_each(|w| w.dirty = true),
+            }
+            if ev.gone {
+                watches.retain(|(id, _)| *id != ev.watch);
             }
         });
     }
@@ -266,32 +276,45 @@ impl Publisher {
         }
     }
 
-    /// Every watched directory again: each site's file directory and the folders below its
-    /// entries (a file changing deep in a multi-file entry must be noticed too).
-    fn rewatch(&mut self, catalog: &Catalog) {
+    /// Watches each site's file directory and the folders below its entries (a file changing
+    /// deep in a multi-file entry must be noticed too). Watching a watched directory again is
+    /// harmless (the kernel returns the same watch), so after a scan only new folders are
+    /// added and no event can slip between an unwatch and a watch; `fresh` (the sites changed)
+    /// starts from nothing.
+    fn rewatch(&mut self, catalog: &Catalog, fresh: bool) {
         let Some(w) = &mut self.watcher else { return };
-        w.unwatch_all();
-        self.watches.clear();
+        if fresh {
+            w.unwatch_all();
+            self.watches.clear();
+        }
         for (i, sc) in catalog.sites.iter().enumerate() {
             let mut dirs = vec![sc.site.file_dir.clone()];
             for e in &sc.entries {
                 let root = sc.site.file_dir.join(&e.name);
                 if root.is_dir() {
-                    collect_dirs(&root, &mut dirs, 4096);
+                    collect_dirs(&root, &mut dirs, MAX_WATCHED_DIRS);
                 }
             }
             for d in dirs {
                 match w.watch(&d) {
-                    Ok(id) => self.watches.push((id, i)),
+                    Ok(id) => {
+                        if !self.watches.iter().any(|(x, _)| *x == id) {
+                            self.watches.push((id, i));
+                        }
+                    }
                     Err(e) => {
-                        log_site(
-                            &sc.site,
-                            format_args!(
-                                "cannot watch {} ({e}); rescanning every {} s instead",
-                                d.display(),
-                                self.rescan_secs
-                            ),
-                        );
+                        if !self.watch_error_logged {
+                            self.watch_error_logged = true;
+                            log_site(
+                                &sc.site,
+                                format_args!(
+                                    "cannot watch {} ({e}); changes there are seen by the \
+                                     rescan every {} s",
+                                    d.display(),
+                                    self.rescan_secs
+                                ),
+                            );
+                        }
                         break;
                     }
                 }
@@ -385,6 +408,7 @@ impl Publisher {
                         log_site(&site, format_args!("{name} changed; hashing it again"));
                     }
                     changed_cache |= self.unpublish(catalog, i, &old, true);
+                    structure_changed = true; // maybe new folders in it
                     let e = &mut catalog.sites[i].entries[p];
                     e.sig = observed.sig;
                     e.state = State::Settling { since: now };
@@ -437,8 +461,10 @@ impl Publisher {
             self.rescan_secs
         };
         self.schedule(i, now, wake.map_or(periodic, |w| w.min(periodic)));
-        if structure_changed {
-            self.rewatch(catalog);
+        // A file directory that went away and came back (a disk remounted) lost its watch.
+        let watched = self.watches.iter().any(|(_, s)| *s == i);
+        if structure_changed || (!watched && self.watcher.is_some()) {
+            self.rewatch(catalog, false);
         }
     }
 
