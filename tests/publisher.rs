@@ -711,7 +711,7 @@ fn dotfiles_info_files_the_torrent_dir_and_bad_names_are_not_published() {
     let mut rig = Rig::start(&config(&[&site], ""));
     let h = rig.wait_published(0, &site, "visible.txt");
     rig.wait_line(0, "the non-UTF-8 name logged as skipped", |l| {
-        l.starts_with("trackseed: publish skip: ") && l.contains("bad") && l.contains("not UTF-8")
+        l.starts_with("trackseed: publish skip: ") && l.contains("bad") && l.contains("UTF-8")
     });
     rig.wait_line(0, "`cannot publish folder with bad`", |l| {
         l.starts_with("trackseed: publish skip: cannot publish folder with bad: ")
@@ -825,6 +825,14 @@ fn backslash_names_are_skipped_and_logged() {
             .any(|l| l.starts_with("trackseed: publish bslash: ") && l.contains("evil.txt")),
         "the skipped name `..\\evil.txt` is logged, as the non-UTF-8 one is; the log:\n{log}"
     );
+    // Logged once, not at every rescan: another entry makes the site rescan.
+    let from = rig.mark();
+    site.stage("zzz-sync2.txt", b"sync2");
+    site.drop_in("zzz-sync2.txt");
+    rig.wait_published(from, &site, "zzz-sync2.txt");
+    let log = rig.log_text();
+    let times = log.lines().filter(|l| l.contains("evil.txt")).count();
+    assert_eq!(times, 1, "logged once; the log:\n{log}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ struct SiteWork {
     loaded_cache: Vec<CacheEntry>,
     /// The last directory error logged, so a missing disk is reported once, not every scan.
     last_error: Option<String>,
+    /// Names in the file directory refused as unsafe, already logged.
+    refused_names: Vec<std::ffi::OsString>,
 }
 
 pub struct Publisher {
@@ -216,6 +218,7 @@ impl Publisher {
                 next_scan: now,
                 loaded_cache,
                 last_error: None,
+                refused_names: Vec::new(),
             });
         }
         // Failed entries get another chance, and every site is looked at now.
@@ -325,7 +328,7 @@ impl Publisher {
     /// Looks at site `i`'s file directory and brings its catalog up to date.
     fn scan_site(&mut self, catalog: &mut Catalog, i: usize, now: Secs) {
         let site = catalog.sites[i].site.clone();
-        let names = match list_entries(&site) {
+        let names = match list_entries(&site, &mut self.work[i].refused_names) {
             Ok(n) => {
                 self.work[i].last_error = None;
                 n
@@ -801,24 +804,31 @@ fn read_settings(site: &Site, name: &str) -> info_file::InfoSettings {
 }
 
 /// The names in a site's file directory that are published: not dotfiles, not `*.info`, not
-/// the torrent directory itself, UTF-8 and safe (others are logged), sorted.
-fn list_entries(site: &Site) -> io::Result<Vec<String>> {
+/// the torrent directory itself, UTF-8 and safe, sorted. A name refused for being unsafe is
+/// logged the first time it is seen (`reported` remembers it), not at every rescan.
+fn list_entries(site: &Site, reported: &mut Vec<std::ffi::OsString>) -> io::Result<Vec<String>> {
     let torrent_dir_id = dir_id(&site.torrent_dir);
     let mut names = Vec::new();
+    let mut refused = Vec::new();
     for entry in fs::read_dir(&site.file_dir)? {
         let entry = entry?;
         let os = entry.file_name();
-        let Some(name) = os.to_str() else {
-            log_site(
-                site,
-                format_args!("{}: name is not UTF-8; skipped", entry.path().display()),
-            );
-            continue;
+        let why = match os.to_str() {
+            None => Some(metainfo::NameError::NotUtf8),
+            Some(name) => metainfo::check_component(name).err(),
         };
-        if name.starts_with('.') || name.ends_with(".info") {
+        if let Some(why) = why {
+            if !reported.contains(&os) {
+                log_site(
+                    site,
+                    format_args!("{}: {why}; not published", entry.path().display()),
+                );
+            }
+            refused.push(os);
             continue;
         }
-        if metainfo::check_component(name).is_err() {
+        let name = os.to_str().unwrap_or_default();
+        if name.starts_with('.') || name.ends_with(".info") {
             continue;
         }
         if torrent_dir_id.is_some() && dir_id(&entry.path()) == torrent_dir_id {
@@ -826,6 +836,8 @@ fn list_entries(site: &Site) -> io::Result<Vec<String>> {
         }
         names.push(name.to_owned());
     }
+    // Forget names that went away, so one coming back is reported again.
+    *reported = refused;
     names.sort();
     Ok(names)
 }
