@@ -70,6 +70,8 @@ struct SiteWork {
     loaded_cache: Vec<CacheEntry>,
     /// The last directory error logged, so a missing disk is reported once, not every scan.
     last_error: Option<String>,
+    /// The device the file directory was on at the first scan (see [`same_device`]).
+    file_dir_dev: Option<u64>,
     /// Names in the file directory refused as unsafe, already logged.
     refused_names: Vec<std::ffi::OsString>,
 }
@@ -218,12 +220,15 @@ impl Publisher {
                 next_scan: now,
                 loaded_cache,
                 last_error: None,
+                file_dir_dev: None,
                 refused_names: Vec::new(),
             });
         }
-        // Failed entries get another chance, and every site is looked at now.
+        // Failed entries get another chance, and every site is looked at now, on whatever device
+        // its file directory is now (the operator asked for it).
         for (sc, w) in catalog.sites.iter_mut().zip(&mut self.work) {
             w.dirty = true;
+            w.file_dir_dev = None;
             for e in &mut sc.entries {
                 if matches!(e.state, State::Failed(_)) {
                     e.state = State::Settling { since: now };
@@ -328,13 +333,16 @@ impl Publisher {
     /// Looks at site `i`'s file directory and brings its catalog up to date.
     fn scan_site(&mut self, catalog: &mut Catalog, i: usize, now: Secs) {
         let site = catalog.sites[i].site.clone();
-        let names = match list_entries(&site, &mut self.work[i].refused_names) {
+        let listed = same_device(&site.file_dir, &mut self.work[i].file_dir_dev)
+            .and_then(|()| list_entries(&site, &mut self.work[i].refused_names));
+        let names = match listed {
             Ok(n) => {
                 self.work[i].last_error = None;
                 n
             }
             Err(e) => {
-                // Keep what is published: an unmounted disk must not unpublish everything.
+                // Keep what is published: an unmounted disk must not unpublish everything (and
+                // have it all hashed again when it comes back).
                 let msg = format!("cannot read {}: {e}", site.file_dir.display());
                 if self.work[i].last_error.as_ref() != Some(&msg) {
                     log_site(&site, format_args!("{msg}; will retry"));
@@ -842,6 +850,26 @@ fn list_entries(site: &Site, reported: &mut Vec<std::ffi::OsString>) -> io::Resu
     Ok(names)
 }
 
+/// Checks that `dir` is on the device it was on at the first look (recorded in `dev`). A USB
+/// disk unmounted under a running trackseed leaves its mount point: an empty directory on the
+/// root file system. Taking that for "every file was deleted" would unpublish everything and
+/// hash it all again when the disk comes back; this makes it an error instead (published
+/// torrents stay) until the disk is back or SIGHUP says the new place is right.
+fn same_device(dir: &Path, dev: &mut Option<u64>) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = fs::metadata(dir)?.dev();
+    match *dev {
+        Some(was) if was != now => Err(io::Error::other(
+            "it is on another device than at start (a disk unmounted?); nothing is unpublished \
+             until it is back, or until SIGHUP",
+        )),
+        _ => {
+            *dev = Some(now);
+            Ok(())
+        }
+    }
+}
+
 /// (device, inode) of a directory, to recognise the torrent directory under another name.
 fn dir_id(p: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -866,6 +894,21 @@ fn collect_dirs(root: &Path, out: &mut Vec<PathBuf>, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_directory_on_another_device_is_an_error() {
+        let mut dev = None;
+        let tmp = std::env::temp_dir();
+        assert!(same_device(&tmp, &mut dev).is_ok());
+        assert!(same_device(&tmp, &mut dev).is_ok());
+        // /proc stands for the mount point left behind: surely another device than tmp.
+        let e = same_device(Path::new("/proc"), &mut dev).unwrap_err();
+        assert!(e.to_string().contains("another device"), "{e}");
+        assert!(same_device(&tmp, &mut dev).is_ok(), "back on its device");
+        let mut fresh = None;
+        assert!(same_device(Path::new("/proc"), &mut fresh).is_ok());
+        assert!(same_device(Path::new("/nonexistent-dir"), &mut fresh).is_err());
+    }
 
     #[test]
     fn sizes_and_rates() {
