@@ -115,7 +115,29 @@ pub struct Config {
     /// the published torrents (as ezt's tracker with `--allowed_dir`); `true` tracks every
     /// torrent.
     pub open_tracker: bool,
+    /// `seed.enabled`: seed the published torrents. Default yes (it does nothing without a
+    /// site).
+    pub seed_enabled: bool,
+    /// `seed.listen` (repeatable): the peer-wire listening addresses. Default `[::]:6881`
+    /// (dual-stack) when none is given.
+    pub seed_listens: Vec<SocketAddr>,
+    /// `seed.announce_ip`: the address peers are told to dial (behind NAT: the public one).
+    /// Default: the site's servername when it is an address, else the listening address.
+    pub seed_announce_ip: Option<IpAddr>,
+    /// `seed.max_torrents`: torrents seeded at most (a table reserved at start). Default 1000.
+    pub seed_max_torrents: u32,
+    /// `seed.max_connections`: peer connections at most. Default 64.
+    pub seed_max_connections: u32,
+    /// `seed.max_open_files`: files kept open for uploads at most. Default 16.
+    pub seed_max_open_files: u32,
+    /// `seed.max_upload_rate`: KiB/s for all uploads together; 0 = unlimited (default).
+    pub seed_max_upload_rate_kib: u32,
+    /// `seed.upload_slots`: peers unchoked at once (plus one optimistic slot). Default 4.
+    pub seed_upload_slots: u32,
 }
+
+/// The peer-wire port used when no `seed.listen` is given.
+pub const DEFAULT_SEED_PORT: u16 = 6881;
 
 /// A network: an address and a prefix length (`10.0.0.0/8`, `2001:db8::/32`, or one address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,6 +223,14 @@ impl Default for Config {
             rescan_secs: 300,
             hash_slice_ms: 5,
             open_tracker: false,
+            seed_enabled: true,
+            seed_listens: Vec::new(),
+            seed_announce_ip: None,
+            seed_max_torrents: 1000,
+            seed_max_connections: 64,
+            seed_max_open_files: 16,
+            seed_max_upload_rate_kib: 0,
+            seed_upload_slots: 4,
         }
     }
 }
@@ -229,6 +259,16 @@ pub const SETTLE_SECS_RANGE: RangeInclusive<u32> = 0..=3600;
 pub const RESCAN_SECS_RANGE: RangeInclusive<u32> = 0..=86_400;
 /// Accepted `publish.hash_slice_ms`, in milliseconds.
 pub const HASH_SLICE_MS_RANGE: RangeInclusive<u32> = 1..=1000;
+/// Accepted `seed.max_torrents`.
+pub const SEED_TORRENTS_RANGE: RangeInclusive<u32> = 1..=1_000_000;
+/// Accepted `seed.max_connections`.
+pub const SEED_CONNECTIONS_RANGE: RangeInclusive<u32> = 1..=65_536;
+/// Accepted `seed.max_open_files`.
+pub const SEED_OPEN_FILES_RANGE: RangeInclusive<u32> = 1..=4096;
+/// Accepted `seed.upload_slots`.
+pub const SEED_SLOTS_RANGE: RangeInclusive<u32> = 1..=1000;
+/// Accepted `seed.max_upload_rate` in KiB/s (0 is unlimited; at most 4 GiB/s).
+pub const SEED_RATE_RANGE: RangeInclusive<u32> = 0..=4_194_303;
 /// Accepted `tracker.numwant_max` and `http.idle_timeout`: anything but 0.
 const NOT_ZERO: RangeInclusive<u32> = 1..=u32::MAX;
 
@@ -334,6 +374,31 @@ impl Config {
             "publish.hash_slice_ms",
             self.hash_slice_ms,
             HASH_SLICE_MS_RANGE,
+        )?;
+        in_range(
+            "seed.max_torrents",
+            self.seed_max_torrents,
+            SEED_TORRENTS_RANGE,
+        )?;
+        in_range(
+            "seed.max_connections",
+            self.seed_max_connections,
+            SEED_CONNECTIONS_RANGE,
+        )?;
+        in_range(
+            "seed.max_open_files",
+            self.seed_max_open_files,
+            SEED_OPEN_FILES_RANGE,
+        )?;
+        in_range(
+            "seed.max_upload_rate",
+            self.seed_max_upload_rate_kib,
+            SEED_RATE_RANGE,
+        )?;
+        in_range(
+            "seed.upload_slots",
+            self.seed_upload_slots,
+            SEED_SLOTS_RANGE,
         )?;
         for (i, s) in self.sites.iter().enumerate() {
             site::check(s)
@@ -464,6 +529,10 @@ enum Kind {
     Path(fn(&mut Config) -> &mut Option<PathBuf>),
     /// `site`: adds a [`Site`] and its listener.
     Site,
+    /// `seed.listen`: adds a peer-wire listening address.
+    SeedListen,
+    /// `seed.announce_ip`: an IP address.
+    AnnounceIp,
     /// An opentracker key whose feature is not built: accepted with a warning (`note`).
     NotBuilt { numeric: bool, note: &'static str },
 }
@@ -587,6 +656,29 @@ const KEYS: &[KeySpec] = &[
         "publish.open_tracker",
         Kind::Switch(|c| &mut c.open_tracker),
     ),
+    key("seed.enabled", Kind::Switch(|c| &mut c.seed_enabled)),
+    key("seed.listen", Kind::SeedListen),
+    key("seed.announce_ip", Kind::AnnounceIp),
+    key(
+        "seed.max_torrents",
+        Kind::Number(|c| &mut c.seed_max_torrents),
+    ),
+    key(
+        "seed.max_connections",
+        Kind::Number(|c| &mut c.seed_max_connections),
+    ),
+    key(
+        "seed.max_open_files",
+        Kind::Number(|c| &mut c.seed_max_open_files),
+    ),
+    key(
+        "seed.max_upload_rate",
+        Kind::Number(|c| &mut c.seed_max_upload_rate_kib),
+    ),
+    key(
+        "seed.upload_slots",
+        Kind::Number(|c| &mut c.seed_upload_slots),
+    ),
 ];
 
 impl Kind {
@@ -603,6 +695,8 @@ impl Kind {
             Kind::Text(_) => "a value",
             Kind::Facility => "a syslog facility such as daemon, user or local0",
             Kind::Site => "NICK TORRENTDIR FILEDIR SERVERNAME PORT",
+            Kind::SeedListen => "an address such as `[::]:6881` or `0.0.0.0:6881`",
+            Kind::AnnounceIp => "an IPv4 or IPv6 address",
             Kind::NotBuilt { numeric: false, .. } => "a value",
         }
     }
@@ -639,6 +733,25 @@ impl Kind {
                 .proxy_nets
                 .push(parse_net(value).map_err(|why| format!("{key}: {why}"))?),
             Kind::Site => add_site(key, value, config)?,
+            Kind::SeedListen => {
+                let mut addr = parse_listen_addr(value).map_err(|why| format!("{key}: {why}"))?;
+                // A bare address (`::`, `[::]`, `0.0.0.0`) got the tracker's port: use ours.
+                if value.parse::<SocketAddr>().is_err() {
+                    addr.set_port(DEFAULT_SEED_PORT);
+                }
+                config.seed_listens.push(addr);
+            }
+            Kind::AnnounceIp => {
+                let ip = value
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .map_err(|_| format!("{key}: expected an IP address, got `{value}`"))?;
+                if ip.is_unspecified() {
+                    return Err(format!("{key}: {value} is not an address peers can dial"));
+                }
+                config.seed_announce_ip = Some(ip);
+            }
             Kind::NotBuilt { numeric, note } => {
                 if *numeric {
                     parse_number(key, value)?;
@@ -838,6 +951,34 @@ access.whitelist /etc/opentracker/whitelist.txt
                 spec.name
             );
         }
+    }
+
+    #[test]
+    fn seed_keys() {
+        let c = config(
+            "seed.listen ::\nseed.listen 0.0.0.0:7000\nseed.listen [::1]\n\
+             seed.announce_ip 192.0.2.7\nseed.max_upload_rate 512\nseed.enabled no\n",
+        );
+        assert_eq!(
+            c.seed_listens,
+            [addr("[::]:6881"), addr("0.0.0.0:7000"), addr("[::1]:6881")]
+        );
+        assert_eq!(c.seed_announce_ip, Some("192.0.2.7".parse().unwrap()));
+        assert_eq!(c.seed_max_upload_rate_kib, 512);
+        assert!(!c.seed_enabled);
+        assert_eq!(
+            config("seed.announce_ip [2001:db8::1]\n").seed_announce_ip,
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert!(reason("seed.announce_ip 0.0.0.0\n").contains("not an address peers can dial"));
+        assert!(reason("seed.announce_ip router.lan\n").contains("expected an IP address"));
+        assert!(reason("seed.listen nowhere\n").contains("seed.listen"));
+        let mut c = Config::default();
+        c.seed_max_connections = 0;
+        assert!(c.validate().is_err());
+        c.seed_max_connections = 1;
+        c.seed_upload_slots = 0;
+        assert!(c.validate().is_err());
     }
 
     #[test]

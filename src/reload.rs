@@ -13,19 +13,22 @@ use crate::config::{Config, Listen};
 type Field = fn(&Config) -> u32;
 
 /// Keys whose new value waits for a restart, with the field that holds it.
-const RESTART_ONLY: [(&str, Field); 6] = [
+const RESTART_ONLY: [(&str, Field); 9] = [
     ("tracker.max_torrents", |c| c.max_torrents),
     ("tracker.max_peers", |c| c.max_peers),
     ("tracker.interval", |c| c.interval_secs),
     ("tracker.numwant_max", |c| c.numwant_max),
     ("tracker.scrape_max", |c| c.scrape_max),
     ("http.max_connections", |c| c.http_max_connections),
+    ("seed.max_torrents", |c| c.seed_max_torrents),
+    ("seed.max_connections", |c| c.seed_max_connections),
+    ("seed.max_open_files", |c| c.seed_max_open_files),
 ];
 
 /// The config to run with after a reload: `new`, except the restart-only values, which stay as
 /// in `running`. Also returns the keys whose change waits for a restart.
 pub fn effective(running: &Config, new: Config) -> (Config, Vec<&'static str>) {
-    let waiting = RESTART_ONLY
+    let mut waiting: Vec<&'static str> = RESTART_ONLY
         .iter()
         .filter(|(_, value)| value(running) != value(&new))
         .map(|(key, _)| *key)
@@ -37,6 +40,13 @@ pub fn effective(running: &Config, new: Config) -> (Config, Vec<&'static str>) {
     c.numwant_max = running.numwant_max;
     c.scrape_max = running.scrape_max;
     c.http_max_connections = running.http_max_connections;
+    c.seed_max_torrents = running.seed_max_torrents;
+    c.seed_max_connections = running.seed_max_connections;
+    c.seed_max_open_files = running.seed_max_open_files;
+    if c.seed_listens != running.seed_listens {
+        waiting.push("seed.listen");
+    }
+    c.seed_listens = running.seed_listens.clone();
     c.numwant_default = c.numwant_default.min(c.numwant_max);
     (c, waiting)
 }
