@@ -7,7 +7,9 @@
 //! return how many bytes they wrote; they never allocate.
 
 pub mod bencode;
+pub mod extension;
 pub mod http;
+pub mod peer;
 pub mod query;
 pub mod udp;
 
