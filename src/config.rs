@@ -973,11 +973,15 @@ access.whitelist /etc/opentracker/whitelist.txt
         assert!(reason("seed.announce_ip 0.0.0.0\n").contains("not an address peers can dial"));
         assert!(reason("seed.announce_ip router.lan\n").contains("expected an IP address"));
         assert!(reason("seed.listen nowhere\n").contains("seed.listen"));
-        let mut c = Config::default();
-        c.seed_max_connections = 0;
+        let c = Config {
+            seed_max_connections: 0,
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
-        c.seed_max_connections = 1;
-        c.seed_upload_slots = 0;
+        let c = Config {
+            seed_upload_slots: 0,
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
     }
 

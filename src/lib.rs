@@ -44,6 +44,7 @@ pub mod metainfo;
 pub mod publish;
 pub mod reactor;
 pub mod reload;
+pub mod seeder;
 pub mod state;
 pub mod stats;
 pub mod swarm;

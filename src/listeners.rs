@@ -46,7 +46,7 @@ fn socket_for(addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket>
     Ok(socket)
 }
 
-fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, Error> {
+pub fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, Error> {
     let err = |source| Error::SocketBind {
         addr,
         proto: "tcp",

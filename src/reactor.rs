@@ -3,7 +3,8 @@
 //!
 //! # Tokens
 //! `SIGNALS` is the signal self-pipe; `FIFO_ADD` and `FIFO_DELETE` the dynamic access-list
-//! FIFOs; `PUBLISH_WATCH` the publisher's inotify descriptor; `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config
+//! FIFOs; `PUBLISH_WATCH` the publisher's inotify descriptor; `SEED_LISTEN_BASE + i` the
+//! seeder's peer-wire listener `i` (at most 12), `SEED_CONN_BASE + i` its connection slot `i`; `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config
 //! order); `CONN_BASE + i` is HTTP connection slot `i`.
 //!
 //! # One turn
@@ -19,6 +20,7 @@ use crate::error::Error;
 use crate::listeners::{Listener, Listeners};
 use crate::publish::Publisher;
 use crate::reload;
+use crate::seeder::Seeder;
 use crate::sys::privileges;
 use crate::sys::signals::SignalPipe;
 use crate::tracker::conn_id::ConnectionIds;
@@ -32,6 +34,8 @@ const SIGNALS: Token = Token(0);
 const FIFO_ADD: Token = Token(1);
 const FIFO_DELETE: Token = Token(2);
 const PUBLISH_WATCH: Token = Token(3);
+const SEED_LISTEN_BASE: usize = 4;
+const SEED_CONN_BASE: usize = 1 << 21;
 const LISTENER_BASE: usize = 16;
 const CONN_BASE: usize = 1 << 20;
 /// Period of the housekeeping tick (expiry sweep, idle connections).
@@ -57,6 +61,19 @@ pub fn run(
 ) -> Result<(), Error> {
     let mut poll = Poll::new().map_err(io_err("create poll"))?;
     let mut listeners = Listeners::bind(&config, LISTENER_BASE)?;
+    if config.seed_listens.len() > LISTENER_BASE - SEED_LISTEN_BASE {
+        return Err(Error::ConfigInvalid {
+            reason: format!(
+                "at most {} seed.listen lines",
+                LISTENER_BASE - SEED_LISTEN_BASE
+            ),
+        });
+    }
+    let mut seeder = Seeder::bind(&config, SEED_LISTEN_BASE, SEED_CONN_BASE)?;
+    if let Some(s) = &mut seeder {
+        s.register(poll.registry())
+            .map_err(io_err("register the peer-wire listener"))?;
+    }
     let mut signals = SignalPipe::install().map_err(io_err("install signal handlers"))?;
     poll.registry()
         .register(&mut signals.receiver, SIGNALS, Interest::READABLE)
@@ -119,7 +136,9 @@ pub fn run(
         let idle = udp_pending.is_empty() && reloading.is_none() && !publisher.has_work();
         let timeout = if idle {
             let tick = Duration::from_millis(next_tick.saturating_sub(clock.now_millis()));
-            publisher.events_due_in().map_or(tick, |due| due.min(tick))
+            let seed = seeder.as_ref().and_then(Seeder::due_in);
+            let t = publisher.events_due_in().map_or(tick, |due| due.min(tick));
+            seed.map_or(t, |due| due.min(t))
         } else {
             Duration::ZERO
         };
@@ -172,6 +191,9 @@ pub fn run(
                                 }
                                 conns.set_idle_secs(effective.http_idle_timeout_secs);
                                 publisher.reconfigure(&mut tracker.catalog, &effective, now);
+                                if let Some(s) = &mut seeder {
+                                    s.reconfigure(&effective);
+                                }
                                 tracker.config = effective.clone();
                                 config = effective;
                                 crate::log!("SIGHUP: config reloaded");
@@ -193,6 +215,11 @@ pub fn run(
                     }
                 }
                 PUBLISH_WATCH => publisher.on_watch_events(),
+                token if seeder.as_ref().is_some_and(|s| s.owns(token)) => {
+                    if let Some(s) = &mut seeder {
+                        s.on_event(token, poll.registry());
+                    }
+                }
                 FIFO_ADD | FIFO_DELETE => {
                     let is_add = event.token() == FIFO_ADD;
                     if let Some(fifo) = &mut fifos[usize::from(!is_add)] {
@@ -225,6 +252,9 @@ pub fn run(
             }
         }
         publisher.after_events(&mut tracker.catalog, now);
+        if let Some(s) = &mut seeder {
+            s.turn();
+        }
         if publisher.has_work() {
             publisher.hash_step(&mut tracker.catalog, &mut tracker.stats);
         }
@@ -246,6 +276,14 @@ pub fn run(
             tracker.swarms.sweep(now, budget);
             conns.expire(now);
             publisher.tick(&mut tracker.catalog, now);
+            if let Some(s) = &mut seeder {
+                s.tick(&tracker.catalog, &mut tracker.swarms, poll.registry(), now);
+                for site in s.changed_sites.drain(..) {
+                    publisher.rescan_soon(site);
+                }
+                tracker.seed = s.stats;
+                tracker.seed_gauges = (s.torrent_count() as u64, s.connection_count() as u64);
+            }
         }
     }
 }

@@ -97,6 +97,8 @@ pub struct Catalog {
     /// Whether only published torrents are tracked when no access list is configured (sites
     /// exist and `publish.open_tracker` is off).
     pub only_published: bool,
+    /// Changes whenever the published set does (the seeder follows it).
+    pub generation: u64,
 }
 
 impl Catalog {
@@ -112,12 +114,14 @@ impl Catalog {
     pub fn add_hash(&mut self, h: InfoHash) {
         let at = self.published.partition_point(|x| x < &h);
         self.published.insert(at, h);
+        self.generation += 1;
     }
 
     /// Forgets one publication of `h`; returns whether `h` is still published (elsewhere).
     pub fn remove_hash(&mut self, h: &InfoHash) -> bool {
         if let Ok(i) = self.published.binary_search(h) {
             self.published.remove(i);
+            self.generation += 1;
         }
         self.is_published(h)
     }

@@ -257,6 +257,13 @@ impl Publisher {
         });
     }
 
+    /// Rescans site `site` at the next tick (the seeder found one of its files changed).
+    pub fn rescan_soon(&mut self, site: usize) {
+        if let Some(w) = self.work.get_mut(site) {
+            w.dirty = true;
+        }
+    }
+
     /// How long the loop may sleep before [`Publisher::after_events`] has work: `None` when no
     /// inotify event waits.
     pub fn events_due_in(&self) -> Option<Duration> {
@@ -788,7 +795,7 @@ fn info_path(site: &Site, name: &str) -> PathBuf {
 }
 
 /// The `.info` settings of entry `name`; problems are logged with file and line.
-fn read_settings(site: &Site, name: &str) -> info_file::InfoSettings {
+pub fn read_settings(site: &Site, name: &str) -> info_file::InfoSettings {
     let path = info_path(site, name);
     let text = match fs::read(&path) {
         Ok(t) => t,

@@ -6,6 +6,7 @@ pub mod fifo;
 pub mod inotify;
 pub mod privileges;
 pub mod readahead;
+pub mod sendfile;
 pub mod sha1;
 pub mod signals;
 pub mod syslog;
