@@ -281,8 +281,12 @@ pub fn run(
                 for site in s.changed_sites.drain(..) {
                     publisher.rescan_soon(site);
                 }
-                tracker.seed = s.stats;
-                tracker.seed_gauges = (s.torrent_count() as u64, s.connection_count() as u64);
+                let st = &mut tracker.stats;
+                st.seed_uploaded_bytes = s.stats.uploaded;
+                st.seed_blocks = s.stats.blocks;
+                st.seed_requests_rejected = s.stats.rejected;
+                st.seed_torrents = s.torrent_count() as u64;
+                st.seed_connections = s.connection_count() as u64;
             }
         }
     }

@@ -121,6 +121,40 @@ pub fn render_metrics(stats: &Stats, snap: &Snapshot, out: &mut Out) {
         "Pieces the publisher hashed (0 after a restart with nothing changed).",
         s.pieces_hashed,
     );
+    for (name, kind, help, v) in [
+        (
+            "trackseed_seed_uploaded_bytes_total",
+            "counter",
+            "Content bytes the seeder uploaded.",
+            s.seed_uploaded_bytes,
+        ),
+        (
+            "trackseed_seed_blocks_total",
+            "counter",
+            "Blocks the seeder served.",
+            s.seed_blocks,
+        ),
+        (
+            "trackseed_seed_requests_rejected_total",
+            "counter",
+            "Block requests the seeder refused (choked, invalid, queue full).",
+            s.seed_requests_rejected,
+        ),
+        (
+            "trackseed_seed_torrents",
+            "gauge",
+            "Torrents being seeded.",
+            s.seed_torrents,
+        ),
+        (
+            "trackseed_seed_connections",
+            "gauge",
+            "Peer-wire connections open.",
+            s.seed_connections,
+        ),
+    ] {
+        single(out, name, kind, help, v);
+    }
     single(
         out,
         "trackseed_index_pages_total",

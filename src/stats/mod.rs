@@ -191,6 +191,13 @@ pub struct Stats {
     /// Pieces the publisher hashed since start: 0 after a restart with nothing changed (the
     /// hash cache answered). `<pieces_hashed>`, `trackseed_pieces_hashed_total`.
     pub pieces_hashed: u64,
+    /// The seeder: content bytes uploaded, blocks served, requests rejected; torrents seeded
+    /// and peer connections now (copied from the seeder every second).
+    pub seed_uploaded_bytes: u64,
+    pub seed_blocks: u64,
+    pub seed_requests_rejected: u64,
+    pub seed_torrents: u64,
+    pub seed_connections: u64,
     /// Site index pages and `.torrent` files served.
     pub index_pages: u64,
     pub torrent_downloads: u64,
@@ -223,6 +230,11 @@ impl Default for Stats {
             numwants: [0; NUMWANT_BUCKETS],
             full_scrape_bytes: 0,
             pieces_hashed: 0,
+            seed_uploaded_bytes: 0,
+            seed_blocks: 0,
+            seed_requests_rejected: 0,
+            seed_torrents: 0,
+            seed_connections: 0,
             index_pages: 0,
             torrent_downloads: 0,
             syncs: 0,

@@ -49,9 +49,6 @@ pub struct Tracker {
     /// Whether the last (re)load of the access list worked, and when (Unix seconds); set by
     /// the reactor, shown by /metrics.
     pub access_reload: Option<(bool, u64)>,
-    /// The seeder's counters, and its torrents and connections now (set by the reactor).
-    pub seed: crate::seeder::SeedStats,
-    pub seed_gauges: (u64, u64),
     /// HTTP connections open now (set by the reactor; `/stats?mode=busy`).
     pub open_connections: u64,
     /// A number fixed for the process's life (`/stats?mode=everything`).
@@ -82,8 +79,6 @@ impl Tracker {
             catalog: Catalog::default(),
             access_reload: None,
             open_connections: 0,
-            seed: Default::default(),
-            seed_gauges: (0, 0),
             tracker_id: seed >> 1,
             stats_scratch: vec![0u8; crate::stats::MAX_BODY_LEN].into_boxed_slice(),
         })
