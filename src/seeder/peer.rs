@@ -305,7 +305,18 @@ impl PeerConn {
             return Ok(false);
         }
         if self.out_pos < self.out_len {
-            return match self.stream.write(&outbuf[self.out_pos..self.out_len]) {
+            let pending = &outbuf[self.out_pos..self.out_len];
+            // A block's or metadata piece's header: its data follows at once.
+            let header = matches!(
+                self.sending,
+                Sending::Block { .. } | Sending::Metadata { .. }
+            );
+            let sent = if header {
+                crate::sys::socket::send_more(&self.stream, pending)
+            } else {
+                self.stream.write(pending)
+            };
+            return match sent {
                 Ok(0) => Err(Step::Close("peer closed")),
                 Ok(n) => {
                     self.out_pos += n;

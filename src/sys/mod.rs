@@ -9,6 +9,7 @@ pub mod readahead;
 pub mod sendfile;
 pub mod sha1;
 pub mod signals;
+pub mod socket;
 pub mod syslog;
 pub mod tty;
 pub mod zeroed;
