@@ -371,15 +371,20 @@ mod tests {
         assert_eq!(to_off(libc::off_t::MAX as u64).unwrap(), libc::off_t::MAX);
     }
 
-    /// A descriptor sendfile cannot read from (a directory: `EINVAL`, no splice support) turns
-    /// the fallback on for good, in the same call (whose pread then fails with EISDIR).
+    /// A descriptor sendfile cannot read from (a directory: `EINVAL`, no splice support, since
+    /// Linux 5.10) turns the fallback on for good, in the same call (whose pread then fails
+    /// with EISDIR).
     #[test]
     fn einval_switches_to_the_fallback() {
         let dir = File::open(std::env::temp_dir()).unwrap();
         let (tx, _rx) = pair();
         let mut s = Sender::new(64);
         let raw = send_file(&tx, &dir, 0, 10).unwrap_err();
-        assert!(unsupported(&raw), "sendfile from a directory: {raw}");
+        if !unsupported(&raw) {
+            // Kernels before 5.10 read directories for splice through their read method.
+            eprintln!("skipped: sendfile from a directory fails here with {raw}");
+            return;
+        }
         let e = s.send(&tx, &dir, 0, 10).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EISDIR), "{e}");
         assert!(!s.uses_sendfile());
