@@ -84,7 +84,8 @@ size: cross-setup
 ## BENCH_ARGS=--quick for a smoke run), then the static x86_64 musl build's idle memory,
 ## bytes per peer and size (the router build's figures, measured natively), then announce
 ## latency while the publisher hashes a 1 GiB file (`bench hash-latency`; HASH_BENCH_ARGS,
-## e.g. --hash-slice-ms 2,5,20; cold-cache runs need root)
+## e.g. --hash-slice-ms 2,5,20; cold-cache runs need root), then uploads of a 1 GiB file by
+## sendfile against pread + write, sent the seeder's way (`bench sendfile`; SENDFILE_BENCH_ARGS)
 BENCH := cargo run --release --manifest-path tools/bench/Cargo.toml --
 STATIC_BIN := target/cross/x86_64-unknown-linux-musl/release/trackseed
 bench: cross-setup
@@ -92,6 +93,7 @@ bench: cross-setup
 	cross/build.sh x86_64-unknown-linux-musl
 	$(BENCH) --servers trackseed --only memory --trackseed $(CURDIR)/$(STATIC_BIN)
 	$(BENCH) hash-latency $(HASH_BENCH_ARGS)
+	$(BENCH) sendfile --nodelay --msg-more $(SENDFILE_BENCH_ARGS)
 
 clean:
 	cargo clean

@@ -607,7 +607,7 @@ fn hashed_for(line: &str) -> Option<Duration> {
 }
 
 /// Writes `size` pseudo-random bytes (splitmix64) to `path` and flushes them to disk.
-fn write_random_file(path: &Path, size: u64) -> io::Result<()> {
+pub(crate) fn write_random_file(path: &Path, size: u64) -> io::Result<()> {
     let mut f = File::create(path)?;
     let mut buf = vec![0u8; 1 << 20];
     let mut state = seed();

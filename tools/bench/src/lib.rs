@@ -10,13 +10,16 @@
 //! - [`latency`]: one UDP client timing announce round trips, one in flight; percentiles.
 //! - [`hashing`]: `bench hash-latency`, that latency idle and while trackseed's publisher
 //!   hashes a new 1 GiB file (warm and cold page cache).
+//! - [`sendfile`]: `bench sendfile`, an upload of a page-cached file over loopback TCP with
+//!   trackseed's `sys::sendfile::Sender`, by sendfile(2) and by its pread + write fallback.
 //! - [`run`]: one measured run (warm-up, window, drain) and its counters.
 //! - [`servers`]: starting, probing and stopping the three servers.
 //! - [`report`]: tables and the machine description.
 //! - [`procfs`]: CPU time and RSS from `/proc`, our own CPU time.
 //! - [`stop`]: SIGINT/SIGTERM/SIGHUP become a flag every loop checks, so children are always
 //!   killed by their guards.
-//! - [`sys`]: the `unsafe` system calls (batched UDP send and receive, signals, uname).
+//! - [`sys`]: the `unsafe` system calls (batched UDP send and receive, signals, uname, CPU
+//!   times).
 
 pub mod hashing;
 pub mod http;
@@ -25,6 +28,7 @@ pub mod null;
 pub mod procfs;
 pub mod report;
 pub mod run;
+pub mod sendfile;
 pub mod servers;
 pub mod stop;
 pub mod sys;

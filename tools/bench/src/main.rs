@@ -22,6 +22,7 @@ use trackseed_bench::udp::{self, Mode, Plan, Swarm};
 const USAGE: &str = "\
 usage: bench [OPTIONS]
        bench hash-latency [OPTIONS]   (announce latency while the publisher hashes; --help)
+       bench sendfile [OPTIONS]       (uploads: sendfile(2) against pread + write; --help)
 
 Runs trackseed, Debian's opentracker and a do-nothing tracker (the ceiling) one after the
 other on loopback under the same load, and prints answered requests per second and per
@@ -213,6 +214,9 @@ fn main() -> ExitCode {
     if argv.get(1).map(String::as_str) == Some("hash-latency") {
         return hash_latency(&argv);
     }
+    if argv.get(1).map(String::as_str) == Some("sendfile") {
+        return sendfile(&argv);
+    }
     stop::install();
     let mut args = match parse_args(&argv[1..]) {
         Ok(Some(a)) => a,
@@ -299,6 +303,33 @@ fn hash_latency(argv: &[String]) -> ExitCode {
             } else {
                 1
             })
+        }
+    }
+}
+
+/// `bench sendfile`: the seeder's upload path with sendfile(2) and with its pread + write
+/// fallback (`trackseed_bench::sendfile`).
+fn sendfile(argv: &[String]) -> ExitCode {
+    stop::install();
+    let opts = match trackseed_bench::sendfile::parse_args(&argv[2..]) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{}", trackseed_bench::sendfile::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command: Vec<&str> = std::iter::once("bench")
+        .chain(argv[1..].iter().map(String::as_str))
+        .collect();
+    match trackseed_bench::sendfile::run(&opts, &command.join(" ")) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: sendfile: {e}");
+            ExitCode::FAILURE
         }
     }
 }

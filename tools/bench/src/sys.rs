@@ -102,6 +102,18 @@ pub fn self_cpu_secs() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// CPU time of the calling thread so far (`getrusage(RUSAGE_THREAD)`): (user, system) seconds.
+pub fn thread_cpu_secs() -> (f64, f64) {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut ru);
+        ru
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (tv(ru.ru_utime), tv(ru.ru_stime))
+}
+
 /// Clock ticks per second, the unit of `/proc/PID/stat` CPU times.
 pub fn clock_ticks_per_sec() -> f64 {
     // SAFETY: sysconf has no memory effects.
