@@ -679,6 +679,9 @@ impl Seeder {
                 self.remember_failed(addr);
                 continue;
             };
+            // As accepted connections (they inherit it from the listener): with MSG_MORE
+            // headers, sendfile costs least with Nagle off (docs/BENCHMARKS.md, "Uploads").
+            let _ = stream.set_nodelay(true);
             let i = match self.free.last() {
                 Some(&i) => i,
                 None => break,
