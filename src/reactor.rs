@@ -4,8 +4,9 @@
 //! # Tokens
 //! `SIGNALS` is the signal self-pipe; `FIFO_ADD` and `FIFO_DELETE` the dynamic access-list
 //! FIFOs; `PUBLISH_WATCH` the publisher's inotify descriptor; `SEED_LISTEN_BASE + i` the
-//! seeder's peer-wire listener `i` (at most 12), `SEED_CONN_BASE + i` its connection slot `i`; `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config
-//! order); `CONN_BASE + i` is HTTP connection slot `i`.
+//! seeder's peer-wire listener `i` (at most 12), `SEED_CONN_BASE + i` its connection slot `i`;
+//! `LISTENER_BASE + i` is listening socket `i` (TCP listener or UDP socket, in config order);
+//! `CONN_BASE + i` is HTTP connection slot `i`.
 //!
 //! # One turn
 //! Wait until a socket is ready or the next tick is due; drain every ready socket until it
@@ -191,8 +192,10 @@ pub fn run(
                                 }
                                 conns.set_idle_secs(effective.http_idle_timeout_secs);
                                 publisher.reconfigure(&mut tracker.catalog, &effective, now);
-                                if let Some(s) = &mut seeder {
-                                    s.reconfigure(&effective);
+                                match &mut seeder {
+                                    Some(s) => s.reconfigure(&effective),
+                                    // The first site came with this reload: start seeding.
+                                    None => seeder = start_seeder(&poll, &effective),
                                 }
                                 tracker.config = effective.clone();
                                 config = effective;
@@ -253,6 +256,8 @@ pub fn run(
         }
         publisher.after_events(&mut tracker.catalog, now);
         if let Some(s) = &mut seeder {
+            // A torrent unpublished (changed, removed) stops being served at once.
+            s.follow(&tracker.catalog, &mut tracker.swarms, now);
             s.turn();
         }
         if publisher.has_work() {
@@ -288,6 +293,25 @@ pub fn run(
                 st.seed_torrents = s.torrent_count() as u64;
                 st.seed_connections = s.connection_count() as u64;
             }
+        }
+    }
+}
+
+/// The seeder for a config that did not have one at start (its first site came with a reload).
+/// A port that cannot be bound now (privileges are dropped) is logged, not fatal.
+fn start_seeder(poll: &Poll, config: &Config) -> Option<Seeder> {
+    match Seeder::bind(config, SEED_LISTEN_BASE, SEED_CONN_BASE) {
+        Ok(Some(mut s)) => match s.register(poll.registry()) {
+            Ok(()) => Some(s),
+            Err(e) => {
+                crate::log!("SIGHUP: cannot register the peer-wire listener: {e}");
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            crate::log!("SIGHUP: not seeding: {e}");
+            None
         }
     }
 }

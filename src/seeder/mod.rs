@@ -507,8 +507,9 @@ impl Seeder {
         }
     }
 
-    /// Seeds what the catalog publishes, and only that.
-    fn follow(&mut self, catalog: &Catalog, swarms: &mut Swarms, now: Secs) {
+    /// Seeds what the catalog publishes, and only that (nothing to do when the catalog did not
+    /// change since the last call: cheap enough for every turn of the loop).
+    pub fn follow(&mut self, catalog: &Catalog, swarms: &mut Swarms, now: Secs) {
         if self.seen_generation == Some(catalog.generation) {
             return;
         }
