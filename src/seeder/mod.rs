@@ -51,6 +51,8 @@ const DISCOVER_EVERY: Duration = Duration::from_secs(2);
 const DIAL_PER_TORRENT: usize = 8;
 /// A peer that could not be reached is not dialled again for this long.
 const DIAL_BACKOFF: Duration = Duration::from_secs(60);
+/// A peer found to be a seed is not dialled again for this long.
+const SEED_BACKOFF: Duration = Duration::from_secs(600);
 /// Addresses remembered for the backoff.
 const MAX_BACKOFF: usize = 256;
 /// Connection slots kept for incoming connections (outgoing ones take the rest).
@@ -328,13 +330,15 @@ impl Seeder {
                 self.stats.closed_protocol += 1;
             }
             if c.outgoing && c.phase != Phase::Active {
-                self.remember_failed(c.addr);
+                self.remember_failed(c.addr, DIAL_BACKOFF);
+            } else if c.outgoing && why == "a seed (nothing to give it)" {
+                self.remember_failed(c.addr, SEED_BACKOFF);
             }
         }
     }
 
-    fn remember_failed(&mut self, addr: SocketAddr) {
-        let until = Instant::now() + DIAL_BACKOFF;
+    fn remember_failed(&mut self, addr: SocketAddr, wait: Duration) {
+        let until = Instant::now() + wait;
         if let Some(b) = self.backoff.iter_mut().find(|b| b.0 == addr) {
             b.1 = until;
         } else if self.backoff.len() < MAX_BACKOFF {
@@ -641,7 +645,11 @@ impl Seeder {
             let Some(counts) = swarms.scrape(&t.info_hash, now) else {
                 continue;
             };
-            if counts.leechers == 0 {
+            // Our own registration is one seed. Other "seeds" are dialled too: a client that
+            // has only a magnet link announces left=0 before it knows the torrent's size (aria2
+            // does), so the tracker lists it as a seed; real seeds close at once and are left
+            // alone for a while (SEED_BACKOFF).
+            if counts.leechers == 0 && counts.seeders <= 1 {
                 continue;
             }
             let site = catalog.sites.get(t.site).map(|s| &s.site);
@@ -656,7 +664,7 @@ impl Seeder {
                 continue;
             };
             for is_v6 in [false, true] {
-                swarms.select(tref, is_v6, &me, true, DIAL_PER_TORRENT, &mut |bytes| {
+                swarms.select(tref, is_v6, &me, false, DIAL_PER_TORRENT, &mut |bytes| {
                     if let Some(addr) = compact_to_socket(bytes) {
                         targets.push((slot, t.info_hash, addr));
                     }
@@ -677,7 +685,7 @@ impl Seeder {
                 continue;
             }
             let Ok(stream) = TcpStream::connect(addr) else {
-                self.remember_failed(addr);
+                self.remember_failed(addr, DIAL_BACKOFF);
                 continue;
             };
             // As accepted connections (they inherit it from the listener): with MSG_MORE

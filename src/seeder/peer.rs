@@ -241,6 +241,13 @@ impl PeerConn {
         }
     }
 
+    /// The listening port for our extension handshake: only on connections the peer opened.
+    /// On one we dialled, a peer that is itself trying to reach our port (libtorrent tries uTP
+    /// first) would drop our connection as a duplicate of that attempt.
+    fn advertised_port(&self, sh: &Shared) -> Option<u16> {
+        (!self.outgoing).then_some(sh.listen_port)
+    }
+
     /// The torrent slot, if the connection has one that still holds the same torrent.
     pub fn slot(&self, torrents: &Torrents) -> Option<u32> {
         let (slot, hash) = self.torrent?;
@@ -345,14 +352,14 @@ impl PeerConn {
                     self.sending = Sending::Nothing;
                     if self.ext_pending {
                         self.ext_pending = false;
-                        let (info_len, port) = (t.info_len, sh.listen_port);
+                        let (info_len, port) = (t.info_len, self.advertised_port(sh));
                         self.put_ctl(outbuf, |o| {
                             extension::put_handshake_message(
                                 o,
                                 Some(OUR_UT_METADATA),
                                 Some(info_len),
                                 sh.client,
-                                Some(port),
+                                port,
                                 REQQ,
                             )
                         });
@@ -610,7 +617,7 @@ impl PeerConn {
         self.fast = h.supports_fast();
         self.extensions = h.supports_extensions();
         self.phase = Phase::Active;
-        let (info_len, port, client) = (t.info_len, sh.listen_port, sh.client);
+        let (info_len, port, client) = (t.info_len, self.advertised_port(sh), sh.client);
         if self.fast {
             self.put_ctl(outbuf, peer::put_have_all);
         } else {
@@ -631,7 +638,7 @@ impl PeerConn {
                         Some(OUR_UT_METADATA),
                         Some(info_len),
                         client,
-                        Some(port),
+                        port,
                         REQQ,
                     )
                 });
