@@ -17,7 +17,7 @@ TEST_LOGS := target/cargo-test.log target/mips-test.log
 QEMU_TEST_TARGET := mips-unknown-linux-musl
 
 .PHONY: bench run test deps check fmt-check clippy forbid cargo-test mips-test fuzz \
-        cross-setup cross cross-test size clean
+        cross-setup cross cross-test size ipk clean
 
 ## run: the tracker with its embedded default config (TCP+UDP 6969, dual-stack)
 run:
@@ -79,6 +79,15 @@ cross-test: cross-setup
 size: cross-setup
 	for t in $(TARGETS); do cross/build.sh $$t; done
 	cross/size.sh $(TARGETS)
+
+## ipk: an OpenWrt package for opkg (OpenWrt 24.10 and older) of a static release build, in
+## target/ipk/trackseed_VERSION_ARCH.ipk: `make ipk ARCH=mipsel_24kc` (ARCH is opkg's
+## architecture name: mipsel_24kc, mips_24kc, arm_cortex-a7_neon-vfpv4, aarch64_cortex-a53...;
+## openwrt/build-ipk.sh, openwrt/README.md). An unknown or missing ARCH lists the known ones.
+ipk:
+	openwrt/build-ipk.sh --target-of "$(ARCH)" >/dev/null
+	cross/setup.sh
+	openwrt/build-ipk.sh "$(ARCH)"
 
 ## bench: trackseed vs Debian's opentracker vs a do-nothing tracker on loopback (tools/bench;
 ## BENCH_ARGS=--quick for a smoke run), then the static x86_64 musl build's idle memory,

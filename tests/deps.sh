@@ -2,12 +2,15 @@
 # tests/deps.sh: makes sure the Debian packages that the tests need are installed.
 #   aria2, python3-libtorrent, transmission-*: real clients for the interop tests;
 #   opentracker: the reference tracker the tests and benchmarks compare against;
-#   qemu-user-static: runs the router builds (cross/test.sh).
+#   qemu-user-static: runs the router builds (cross/test.sh);
+#   busybox, shellcheck: run the OpenWrt init script under busybox ash (OpenWrt's shell) and
+#     check the OpenWrt package's shell scripts (tests/openwrt.rs).
 # All present: a fast no-op. Missing, as root with apt-get: installs them. Otherwise prints the
 # exact command to run and fails.
 set -euo pipefail
 
-PACKAGES=(aria2 python3 python3-libtorrent transmission-cli transmission-daemon opentracker qemu-user-static mktorrent)
+PACKAGES=(aria2 python3 python3-libtorrent transmission-cli transmission-daemon opentracker qemu-user-static mktorrent
+          shellcheck busybox)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
