@@ -241,11 +241,13 @@ impl PeerConn {
         }
     }
 
-    /// The listening port for our extension handshake: only on connections the peer opened.
-    /// On one we dialled, a peer that is itself trying to reach our port (libtorrent tries uTP
-    /// first) would drop our connection as a duplicate of that attempt.
+    /// The listening port for our extension handshake (BEP 10 `p`), on every connection: a
+    /// peer we dialled learns from it where to reconnect after we restart (its tracker will
+    /// not tell it before its next announce). The price: libtorrent, which is trying to reach
+    /// that port over uTP at the same time, drops our connection as a duplicate and needs a
+    /// few seconds to come back over TCP.
     fn advertised_port(&self, sh: &Shared) -> Option<u16> {
-        (!self.outgoing).then_some(sh.listen_port)
+        Some(sh.listen_port)
     }
 
     /// The torrent slot, if the connection has one that still holds the same torrent.
