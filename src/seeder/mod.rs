@@ -676,11 +676,10 @@ impl Seeder {
             if self.free.len() <= RESERVED_INCOMING {
                 break;
             }
-            let connected = self
-                .conns
-                .iter()
-                .flatten()
-                .any(|c| c.addr == addr && c.torrent.map(|t| t.1) == Some(hash));
+            let connected = self.conns.iter().flatten().any(|c| {
+                (c.addr == addr || c.listen_addr == Some(addr))
+                    && c.torrent.map(|t| t.1) == Some(hash)
+            });
             if connected || self.backoff.iter().any(|b| b.0 == addr) {
                 continue;
             }

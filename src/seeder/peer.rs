@@ -133,6 +133,9 @@ pub struct Shared<'a> {
 pub struct PeerConn {
     pub stream: TcpStream,
     pub addr: SocketAddr,
+    /// Where the peer listens, when its extension handshake said (an incoming connection's
+    /// `addr` has the peer's ephemeral port): dialling it again would be a duplicate.
+    pub listen_addr: Option<SocketAddr>,
     pub outgoing: bool,
     pub phase: Phase,
     /// The torrent's slot and hash (the slot is checked to still hold that hash).
@@ -215,6 +218,7 @@ impl PeerConn {
         PeerConn {
             stream,
             addr,
+            listen_addr: None,
             outgoing,
             phase,
             torrent,
@@ -713,6 +717,7 @@ impl PeerConn {
                 let h =
                     extension::parse_handshake(payload).map_err(|_| "bad extension handshake")?;
                 self.peer_ut_metadata = h.ut_metadata;
+                self.listen_addr = h.listen_port.map(|p| SocketAddr::new(self.addr.ip(), p));
                 if h.upload_only {
                     return Err("a seed (nothing to give it)");
                 }
