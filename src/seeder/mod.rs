@@ -15,6 +15,15 @@
 //! reserved at start. A full table logs and seeds no more; a full set of slots refuses
 //! connections.
 //!
+//! # Where peers come from
+//! Our own tracker's swarms: [`Seeder::tick`] registers our address as a seed of every seeded
+//! torrent there (every half interval) and dials the other peers it lists. Torrents whose
+//! trackers are elsewhere (cross-seeding, a later issue) need an announce client: it will be
+//! one more source of addresses for the same dialling step (`discover` takes (torrent, address)
+//! pairs and does not care where they came from), and it must announce a private torrent
+//! (BEP 27) only to the trackers in its own `.torrent`. There is no DHT and no peer exchange,
+//! so private torrents need nothing more.
+//!
 //! # Whom to upload to
 //! `seed.upload_slots` interested peers are unchoked, plus one. Every [`ROTATE_EVERY`], when
 //! others wait, the peer unchoked longest is choked and the one waiting longest unchoked
