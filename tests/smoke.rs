@@ -1,25 +1,33 @@
-//! End-to-end smoke test: one real trackseed process on loopback ephemeral ports, driven over
-//! UDP (BEP 15) and HTTP (BEP 3 announce, BEP 23 compact peers, BEP 48 scrape), then stopped
+//! End-to-end smoke test: one real trackseed process on loopback, started with a config file,
+//! driven over UDP (BEP 15) and HTTP (BEP 3 announce, BEP 23 compact peers, BEP 48 scrape),
+//! asked for `/stats`, made to publish one file through a `site` (the `.torrent` fetched from
+//! the site's `/torrents/` and checked against SHA-1 computed here), sent SIGHUP, then stopped
 //! with SIGTERM.
 //!
-//! Written against the BEPs, not against trackseed's code, so it holds for any
-//! opentracker-compatible tracker. Counts follow opentracker: an announce's seeders/leechers
-//! include the announcing peer itself.
+//! The tracker part is written against the BEPs (and opentracker's `/stats`), not against
+//! trackseed's code, so it holds for any opentracker-compatible tracker. Counts follow
+//! opentracker: an announce's seeders/leechers include the announcing peer itself.
 //!
 //! With `TRACKSEED_BIN` and `TRACKSEED_RUNNER` set (see `common`), the same test drives a
-//! cross-built binary under qemu-user: `cross/test.sh` does that for the router targets.
+//! cross-built binary under qemu-user: `cross/test.sh` does that for the router targets, so each
+//! of them runs its own SHA-1 path (the Armv8 SHA instructions on aarch64, the portable code on
+//! MIPS and ARMv7, big- and little-endian) and inotify (the file is dropped in after start-up,
+//! with periodic rescans off).
 //!
 //! Every wait is bounded: socket timeouts come from `common::IO_TIMEOUT`, UDP exchanges are
-//! retried a fixed number of times, and shutdown is given 5 seconds.
+//! retried a fixed number of times, log lines are awaited for `LOG_TIMEOUT`, and shutdown is
+//! given 5 seconds.
 
 mod common;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use common::{http_get, udp_client, urlencode, Server};
+use common::{http_get, udp_client, urlencode, Server, TempDir, IO_TIMEOUT};
 
 /// BEP 15 `protocol_id` that opens every connect request.
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
@@ -41,10 +49,137 @@ const UDP_ATTEMPTS: usize = 3;
 const UDP_READS_PER_ATTEMPT: usize = 4;
 /// How long SIGTERM may take to end the process.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an awaited log line (`published`, `config reloaded`) or the seeder's handshake may
+/// take: generous, since qemu-user is slow and other builds may share the CPUs.
+const LOG_TIMEOUT: Duration = Duration::from_secs(30);
 
-const CONFIG: &str =
-    "# smoke test: both protocols on one loopback address, ports picked by the system\n\
-                      listen.tcp_udp 127.0.0.1:0\n";
+/// The site's nickname and the file it publishes.
+const SITE: &str = "smoke";
+const FILE_NAME: &str = "smoke.bin";
+/// Bytes in the published file: six full 16 KiB pieces and a partial seventh (the smallest
+/// piece length), so SHA-1 runs over whole blocks, a buffered tail and the final padding.
+const FILE_LEN: usize = 100_000;
+/// BEP 3 handshake: length-prefixed protocol string, 8 reserved bytes, info hash, peer id.
+const PSTR: &[u8] = b"BitTorrent protocol";
+const HANDSHAKE_LEN: usize = 68;
+
+/// The config file: both tracker protocols on one loopback address (port picked by the
+/// system); one site that publishes `files` into `torrents` and serves TCP and UDP on
+/// `[::]:site_port`, hashing at once (`settle_secs 0`) and with periodic rescans off, so that
+/// only inotify can notice a file dropped in after start-up; the seeder on loopback (port
+/// picked by the system); and every torrent tracked, not only the published ones (the test
+/// announces random info hashes).
+fn config(torrents: &Path, files: &Path, site_port: u16) -> String {
+    format!(
+        "# smoke test\n\
+         listen.tcp_udp 127.0.0.1:0\n\
+         publish.open_tracker yes\n\
+         publish.settle_secs 0\n\
+         publish.rescan_secs 0\n\
+         seed.listen 127.0.0.1:0\n\
+         site {SITE} \"{}\" \"{}\" 127.0.0.1 {site_port}\n",
+        torrents.display(),
+        files.display()
+    )
+}
+
+/// A port free for TCP and UDP on every address now (a site binds `[::]:PORT` for both and
+/// cannot be given port 0).
+fn free_port() -> u16 {
+    for _ in 0..20 {
+        let l = TcpListener::bind("[::]:0").or_else(|_| TcpListener::bind("127.0.0.1:0"));
+        let port = l
+            .expect("bind a probe listener")
+            .local_addr()
+            .unwrap()
+            .port();
+        let udp = UdpSocket::bind(("::", port)).or_else(|_| UdpSocket::bind(("127.0.0.1", port)));
+        if udp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20 tries");
+}
+
+/// Everything the server printed, kept: `Server::log_lines` hands each line out once.
+struct Log(Vec<String>);
+
+impl Log {
+    /// Waits up to `LOG_TIMEOUT` for a line that `f` maps to something.
+    fn wait<T>(&mut self, server: &Server, what: &str, f: impl Fn(&str) -> Option<T>) -> T {
+        let deadline = Instant::now() + LOG_TIMEOUT;
+        loop {
+            self.0.extend(server.log_lines());
+            if let Some(v) = self.0.iter().find_map(|l| f(l)) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {LOG_TIMEOUT:?} for {what}; the server printed:\n{}",
+                self.0.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A deterministic, non-repeating byte pattern (xorshift), so that a SHA-1 that mixes up word
+/// order or endianness cannot match by luck.
+fn pattern(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn sha1(bytes: &[u8]) -> [u8; 20] {
+    sha1_smol::Sha1::from(bytes).digest().bytes()
+}
+
+fn unhex(s: &str) -> Option<[u8; 20]> {
+    if s.len() != 40 {
+        return None;
+    }
+    let mut out = [0u8; 20];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The info hash in `trackseed: publish NICK: published NAME HASH (...)`.
+fn published_hash(line: &str) -> Option<[u8; 20]> {
+    let rest = line.strip_prefix(&format!(
+        "trackseed: publish {SITE}: published {FILE_NAME} "
+    ))?;
+    unhex(rest.split(' ').next()?)
+}
+
+/// The BEP 3 handshake the seeder answers ours with for `info_hash`, or the I/O error (the
+/// seeder closes connections for torrents it does not seed yet).
+fn seeder_handshake(
+    addr: SocketAddr,
+    info_hash: &[u8; 20],
+) -> std::io::Result<[u8; HANDSHAKE_LEN]> {
+    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut hello = Vec::with_capacity(HANDSHAKE_LEN);
+    hello.push(PSTR.len() as u8);
+    hello.extend_from_slice(PSTR);
+    hello.extend_from_slice(&[0; 8]);
+    hello.extend_from_slice(info_hash);
+    hello.extend_from_slice(&random_20());
+    s.write_all(&hello)?;
+    let mut reply = [0u8; HANDSHAKE_LEN];
+    s.read_exact(&mut reply)?;
+    Ok(reply)
+}
 
 /// A random value without a dependency: std seeds every `RandomState` from the OS.
 fn random_u64() -> u64 {
@@ -218,6 +353,33 @@ fn bencode_bytes<'a>(body: &'a [u8], key: &str) -> Option<&'a [u8]> {
     rest.get(colon + 1..colon + 1 + len)
 }
 
+/// The index just past the bencoded value that starts at `at`.
+fn bencode_end(b: &[u8], at: usize) -> Option<usize> {
+    match *b.get(at)? {
+        b'i' => Some(at + b[at..].iter().position(|&c| c == b'e')? + 1),
+        b'l' | b'd' => {
+            let mut i = at + 1;
+            while *b.get(i)? != b'e' {
+                i = bencode_end(b, i)?;
+            }
+            Some(i + 1)
+        }
+        b'0'..=b'9' => {
+            let colon = at + b[at..].iter().position(|&c| c == b':')?;
+            let len: usize = std::str::from_utf8(&b[at..colon]).ok()?.parse().ok()?;
+            let end = colon + 1 + len;
+            (end <= b.len()).then_some(end)
+        }
+        _ => None,
+    }
+}
+
+/// The bencoded `info` dictionary of a .torrent, exactly as its bytes appear.
+fn info_dict(torrent: &[u8]) -> Option<&[u8]> {
+    let at = find(torrent, b"4:infod")? + "4:info".len();
+    torrent.get(at..bencode_end(torrent, at)?)
+}
+
 fn show(body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
@@ -234,8 +396,22 @@ fn local_port(sock: &UdpSocket) -> u16 {
 }
 
 #[test]
-fn udp_and_http_tracker_then_sigterm() {
-    let mut server = Server::start(CONFIG);
+fn tracker_stats_publisher_sighup_sigterm() {
+    let site_dir = TempDir::new("smoke-site");
+    let torrent_dir = site_dir.path().join("torrents");
+    let file_dir = site_dir.path().join("files");
+    let staging = site_dir.path().join("staging");
+    for d in [&file_dir, &staging] {
+        std::fs::create_dir_all(d).expect("create site dirs");
+    }
+    let site_port = free_port();
+    let mut server = Server::start(&config(&torrent_dir, &file_dir, site_port));
+    let mut log = Log(server.start_log.clone());
+    assert!(
+        !log.0.iter().any(|l| l.contains("no inotify")),
+        "inotify works (under qemu-user too); the server printed:\n{}",
+        log.0.join("\n")
+    );
     let udp = server.udp_v4();
     let tcp = server.tcp_v4();
     let info_hash = random_20();
@@ -361,6 +537,116 @@ fn udp_and_http_tracker_then_sigterm() {
         bencode_int(files, "10:downloaded"),
         Some(0),
         "no one completed: {}",
+        show(&body)
+    );
+
+    // --- /stats (opentracker's default MRTG mode): peers, seeders, then the torrent count.
+    let (status, head, body) = http_get(tcp, "/stats");
+    assert_eq!(
+        status,
+        200,
+        "/stats status; headers:\n{head}\nbody: {}",
+        show(&body)
+    );
+    let stats = show(&body);
+    let lines: Vec<&str> = stats.split('\n').collect();
+    assert_eq!(
+        lines.get(..3),
+        Some(&["3", "2", "opentracker serving 1 torrents"][..]),
+        "/stats: 3 peers (A, B, C), 2 seeders (A, C), 1 torrent: {stats:?}"
+    );
+
+    // --- Publisher: a file renamed into the site's file directory after start-up (periodic
+    // rescans are off, so inotify must see it) is hashed and its .torrent served.
+    let content = pattern(FILE_LEN);
+    std::fs::write(staging.join(FILE_NAME), &content).expect("write the file to publish");
+    std::fs::rename(staging.join(FILE_NAME), file_dir.join(FILE_NAME)).expect("drop the file in");
+    let published = log.wait(
+        &server,
+        &format!("`publish {SITE}: published {FILE_NAME} HASH`"),
+        published_hash,
+    );
+    let site = SocketAddr::from(([127, 0, 0, 1], site_port));
+    let (status, head, torrent) = http_get(site, &format!("/torrents/{FILE_NAME}.torrent"));
+    assert_eq!(
+        status,
+        200,
+        "GET /torrents/{FILE_NAME}.torrent; headers:\n{head}\nbody: {}",
+        show(&torrent)
+    );
+    assert!(
+        torrent.starts_with(b"d8:announce"),
+        "a .torrent (BEP 3 metainfo): {}",
+        show(&torrent)
+    );
+    assert_eq!(
+        torrent,
+        std::fs::read(torrent_dir.join(format!("{FILE_NAME}.torrent"))).expect("the .torrent file"),
+        "served as written to the torrent directory"
+    );
+    let announce = bencode_bytes(&torrent, "8:announce").expect("announce URL");
+    assert!(
+        find(announce, format!("127.0.0.1:{site_port}").as_bytes()).is_some(),
+        "announces to the site's servername and port: {}",
+        show(announce)
+    );
+    let info = info_dict(&torrent).unwrap_or_else(|| panic!("info dict: {}", show(&torrent)));
+    assert_eq!(
+        sha1(info),
+        published,
+        "the logged info hash is the SHA-1 of the info dict"
+    );
+    assert_eq!(
+        bencode_int(info, "6:length"),
+        Some(FILE_LEN as i64),
+        "{}",
+        show(info)
+    );
+    let piece_length = bencode_int(info, "12:piece length").expect("piece length");
+    let piece_length = usize::try_from(piece_length).expect("a positive piece length");
+    let want: Vec<u8> = content.chunks(piece_length).flat_map(sha1).collect();
+    assert_eq!(
+        bencode_bytes(info, "6:pieces"),
+        Some(&want[..]),
+        "piece hashes (piece length {piece_length}) equal SHA-1 computed here"
+    );
+
+    // --- Seeder: answers a BEP 3 handshake for the published torrent (it may pick the
+    // torrent up a moment after the `published` line: retried until LOG_TIMEOUT).
+    let seed_addr: SocketAddr = log.wait(&server, "`listening peer-wire ADDR`", |l| {
+        l.strip_prefix("trackseed: listening peer-wire ")?
+            .parse()
+            .ok()
+    });
+    let deadline = Instant::now() + LOG_TIMEOUT;
+    let reply = loop {
+        match seeder_handshake(seed_addr, &published) {
+            Ok(reply) => break reply,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "no handshake from the seeder at {seed_addr} within {LOG_TIMEOUT:?}: {e}"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(usize::from(reply[0]), PSTR.len(), "handshake: {reply:?}");
+    assert_eq!(&reply[1..20], PSTR, "handshake: {reply:?}");
+    assert_eq!(&reply[28..48], &published[..], "handshake info hash");
+
+    // --- SIGHUP: the config is re-read, the swarms are kept.
+    server.signal("HUP");
+    log.wait(&server, "`config reloaded`", |l| {
+        l.contains("config reloaded").then_some(())
+    });
+    let (status, _, body) = http_get(tcp, &format!("/scrape?info_hash={}", urlencode(&info_hash)));
+    assert_eq!(status, 200, "HTTP scrape after SIGHUP: {}", show(&body));
+    assert_eq!(
+        (
+            bencode_int(&body, "8:complete"),
+            bencode_int(&body, "10:incomplete")
+        ),
+        (Some(2), Some(1)),
+        "swarm kept across SIGHUP: {}",
         show(&body)
     );
 
