@@ -30,6 +30,9 @@ RUSTFLAGS="$(cross_rustflags "$target")" cargo "${args[@]}"
 elapsed=$(( $(date +%s) - started ))
 
 bin="$(cross_bin "$target")"
+# Sections the linker keeps but nothing reads at run time: `.pdr` (MIPS procedure descriptors,
+# 80 KB on mips/mipsel, for debuggers of the 1990s) and `.comment` (compiler versions).
+"$(cross_objcopy)" --remove-section=.pdr --remove-section=.comment "$bin"
 # The release profile strips; cross_stripped_size fails if the binary still has symbols.
 size="$(cross_stripped_size "$bin")"
 echo "cross/build: $target built in ${elapsed}s"

@@ -91,6 +91,16 @@ cross_bin() {
   echo "$CROSS_TARGET_DIR/$1/release/trackseed"
 }
 
+# cross_objcopy: nightly's llvm-objcopy (rustup component llvm-tools; cross/setup.sh adds it).
+# It handles every target's ELF, big-endian MIPS included, unlike zig's objcopy or Debian's
+# binutils.
+cross_objcopy() {
+  local sysroot host
+  sysroot="$(rustc +nightly --print sysroot)"
+  host="$(rustc +nightly -vV | sed -n 's/^host: //p')"
+  echo "$sysroot/lib/rustlib/$host/bin/llvm-objcopy"
+}
+
 # cross_check_target TARGET: fails with the list of known targets for anything else.
 cross_check_target() {
   cross_runner "$1" >/dev/null

@@ -30,6 +30,13 @@ if [ ! -f "$sysroot/lib/rustlib/src/rust/library/Cargo.lock" ]; then
   rustup component add rust-src --toolchain nightly
 fi
 
+# 1b. llvm-tools: llvm-objcopy, which cross/build.sh uses to drop the MIPS `.pdr` section
+#     (procedure descriptors for old debuggers, never loaded, 80 KB of the stripped binary).
+if [ ! -x "$(cross_objcopy)" ]; then
+  log "adding llvm-tools to nightly"
+  rustup component add llvm-tools --toolchain nightly
+fi
+
 # 2. zig $ZIG_VERSION in a venv. The check runs the installed zig, so a venv whose base
 #    python has gone away (or a different zig) is rebuilt rather than trusted.
 venv="$TRACKSEED_TOOLS/venv"
