@@ -27,7 +27,9 @@ const DENIED: &[u8] = b"Requested download is not authorized for use with this t
 /// How long any one expected event may take.
 const WAIT: Duration = Duration::from_secs(20);
 /// Settling off, periodic rescans off: inotify alone must notice every change.
-const FAST: &str = "publish.settle_secs 0\npublish.rescan_secs 0\n";
+/// Hash at once, rescan only on inotify events; no seeder (these tests are about publishing,
+/// and its default port would be shared by every test running at once).
+const FAST: &str = "publish.settle_secs 0\npublish.rescan_secs 0\nseed.enabled no\n";
 
 // ---------------------------------------------------------------------------------------------
 // Sites, servers, logs
