@@ -122,7 +122,10 @@ ipk:
 ## bytes per peer and size (the router build's figures, measured natively), then announce
 ## latency while the publisher hashes a 1 GiB file (`bench hash-latency`; HASH_BENCH_ARGS,
 ## e.g. --hash-slice-ms 2,5,20; cold-cache runs need root), then uploads of a 1 GiB file by
-## sendfile against pread + write, sent the seeder's way (`bench sendfile`; SENDFILE_BENCH_ARGS)
+## sendfile against pread + write, sent the seeder's way (`bench sendfile`; SENDFILE_BENCH_ARGS),
+## then trackseed, rtorrent and transmission-daemon seeding a 1 GiB file to libtorrent on loopback
+## and their memory with 1, 100 and 1000 torrents, the static build's too (`bench seeding`, ~5½
+## minutes, installs rtorrent/transmission/python3-libtorrent as root; SEEDING_BENCH_ARGS)
 BENCH := cargo run --release --manifest-path tools/bench/Cargo.toml --
 STATIC_BIN := target/cross/x86_64-unknown-linux-musl/release/trackseed
 bench: cross-setup
@@ -131,6 +134,7 @@ bench: cross-setup
 	$(BENCH) --servers trackseed --only memory --trackseed $(CURDIR)/$(STATIC_BIN)
 	$(BENCH) hash-latency $(HASH_BENCH_ARGS)
 	$(BENCH) sendfile --nodelay --msg-more $(SENDFILE_BENCH_ARGS)
+	$(BENCH) seeding --rss-trackseed $(CURDIR)/$(STATIC_BIN) $(SEEDING_BENCH_ARGS)
 
 clean:
 	cargo clean

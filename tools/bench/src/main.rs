@@ -19,10 +19,15 @@ use trackseed_bench::servers::{self, Kind, PortPicker, Server};
 use trackseed_bench::stop;
 use trackseed_bench::udp::{self, Mode, Plan, Swarm};
 
+/// `bench seeding`: in the binary rather than the library, beside its dispatch.
+mod seeding;
+
 const USAGE: &str = "\
 usage: bench [OPTIONS]
        bench hash-latency [OPTIONS]   (announce latency while the publisher hashes; --help)
        bench sendfile [OPTIONS]       (uploads: sendfile(2) against pread + write; --help)
+       bench seeding [OPTIONS]        (trackseed, rtorrent and transmission-daemon seeding to
+                                      libtorrent on loopback: MB/s, CPU/GiB, RSS; --help)
 
 Runs trackseed, Debian's opentracker and a do-nothing tracker (the ceiling) one after the
 other on loopback under the same load, and prints answered requests per second and per
@@ -217,6 +222,9 @@ fn main() -> ExitCode {
     if argv.get(1).map(String::as_str) == Some("sendfile") {
         return sendfile(&argv);
     }
+    if argv.get(1).map(String::as_str) == Some("seeding") {
+        return seeding_bench(&argv);
+    }
     stop::install();
     let mut args = match parse_args(&argv[1..]) {
         Ok(Some(a)) => a,
@@ -330,6 +338,39 @@ fn sendfile(argv: &[String]) -> ExitCode {
         Err(e) => {
             eprintln!("bench: sendfile: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `bench seeding`: trackseed's seeder against rtorrent and transmission-daemon, uploads and
+/// memory (`seeding`).
+fn seeding_bench(argv: &[String]) -> ExitCode {
+    stop::install();
+    let opts = match seeding::parse_args(&argv[2..]) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{}", seeding::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command: Vec<&str> = std::iter::once("bench")
+        .chain(argv[1..].iter().map(String::as_str))
+        .collect();
+    let result = trackseed_binary(opts.trackseed.as_ref(), opts.no_build)
+        .and_then(|bin| seeding::run(&opts, &bin, &command.join(" ")));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: seeding: {e}");
+            ExitCode::from(if e.kind() == io::ErrorKind::NotFound {
+                2
+            } else {
+                1
+            })
         }
     }
 }
