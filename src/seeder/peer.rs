@@ -49,7 +49,7 @@ const WIRE_LEN: usize = 512;
 /// bitfield of a huge torrent); longer ones drop the peer.
 pub const MAX_SKIP: u32 = 1 << 20;
 /// Requests queued per peer; more are rejected (fast extension) or ignored.
-pub const MAX_REQUESTS: usize = 64;
+pub const MAX_REQUESTS: usize = 256;
 /// Our `ut_metadata` id in the extension handshake (peers send their requests with it).
 pub const OUR_UT_METADATA: u8 = 2;
 /// The `reqq` we advertise.
