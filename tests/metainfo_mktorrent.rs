@@ -10,29 +10,10 @@
 mod common;
 
 use common::TempDir;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use trackseed::metainfo::{self, create};
 
-const INSTALL: &str = "sudo apt-get install -y mktorrent";
 const ANNOUNCE: &str = "http://127.0.0.1:6969/announce";
-
-fn mktorrent_binary() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join("mktorrent"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "mktorrent, the reference these tests compare with, is not installed. \
-                 Install it with:\n    {INSTALL}\n(or run tests/deps.sh)"
-            )
-        })
-}
 
 /// End (exclusive) of the bencoded value starting at `i`.
 fn value_end(b: &[u8], i: usize) -> usize {
@@ -73,39 +54,14 @@ fn info_span(torrent: &[u8]) -> &[u8] {
 
 /// mktorrent's info dictionary for `path` with pieces of `piece_length` (a power of two).
 fn mktorrent_info(dir: &TempDir, path: &Path, piece_length: u32, private: bool) -> Vec<u8> {
-    assert!(piece_length.is_power_of_two());
     let out = dir
         .path()
         .join(format!("out-{piece_length}-{private}.torrent"));
-    let _ = std::fs::remove_file(&out);
-    let mut cmd = Command::new(mktorrent_binary());
-    cmd.arg("-l")
-        .arg(piece_length.trailing_zeros().to_string())
-        .arg("-a")
-        .arg(ANNOUNCE)
-        .arg("-o")
-        .arg(&out);
-    if private {
-        cmd.arg("-p");
-    }
-    let res = cmd.arg(path).output().expect("run mktorrent");
-    assert!(
-        res.status.success(),
-        "mktorrent failed: {}",
-        String::from_utf8_lossy(&res.stderr)
-    );
-    let bytes = std::fs::read(&out).expect("read mktorrent output");
+    let bytes = common::mktorrent::torrent(&out, path, piece_length, ANNOUNCE, private);
     info_span(&bytes).to_vec()
 }
 
-/// Our info dictionary for `path`: scan, hash, write.
-fn our_info(path: &Path, piece_length: u32, private: bool) -> Vec<u8> {
-    let layout = metainfo::scan(path).expect("scan");
-    let pieces = metainfo::hash_paths(path, &layout, piece_length).expect("hash");
-    let mut info = Vec::new();
-    create::info_dict(&layout, piece_length, &pieces, private, &mut info).expect("names");
-    info
-}
+use common::mktorrent::library_info as our_info;
 
 fn assert_same(dir: &TempDir, path: &Path, piece_length: u32, private: bool) {
     let theirs = mktorrent_info(dir, path, piece_length, private);

@@ -21,7 +21,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use trackseed::metainfo::{self, create, read};
+use trackseed::metainfo::{create, read};
 
 const DENIED: &[u8] = b"Requested download is not authorized for use with this tracker.";
 /// How long any one expected event may take.
@@ -451,62 +451,18 @@ fn published_torrent(site: &Site, name: &str, logged: &[u8; 20]) -> (Vec<u8>, re
     (bytes, t)
 }
 
-const INSTALL: &str = "sudo apt-get install -y mktorrent";
-
-/// mktorrent, the reference: missing is a failure with the command that installs it (the
-/// policy of tests/metainfo_mktorrent.rs: these tests never skip silently).
-fn mktorrent_binary() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join("mktorrent"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "mktorrent, the reference these tests compare with, is not installed. \
-                 Install it with:\n    {INSTALL}\n(or run tests/deps.sh)"
-            )
-        })
-}
-
 /// mktorrent's raw info dictionary for `path` with pieces of `piece_length`.
 fn mktorrent_info(scratch: &Path, path: &Path, piece_length: u32, private: bool) -> Vec<u8> {
-    assert!(piece_length.is_power_of_two() && piece_length >= 32 * 1024);
+    // This mktorrent makes no pieces under 32 KiB.
+    assert!(piece_length >= 32 * 1024);
     let out = scratch.join(format!("mktorrent-{}.torrent", std::process::id()));
-    let _ = std::fs::remove_file(&out);
-    let mut cmd = Command::new(mktorrent_binary());
-    cmd.arg("-l")
-        .arg(piece_length.trailing_zeros().to_string())
-        .arg("-a")
-        .arg("http://x/announce")
-        .arg("-o")
-        .arg(&out);
-    if private {
-        cmd.arg("-p");
-    }
-    let res = cmd.arg(path).output().expect("run mktorrent");
-    assert!(
-        res.status.success(),
-        "mktorrent failed: {}",
-        String::from_utf8_lossy(&res.stderr)
-    );
-    let bytes = std::fs::read(&out).expect("read mktorrent's output");
+    let bytes = common::mktorrent::torrent(&out, path, piece_length, "http://x/announce", private);
     let _ = std::fs::remove_file(&out);
     let t = read::parse_torrent(&bytes).expect("mktorrent's torrent parses");
     read::info_bytes(&bytes, &t).to_vec()
 }
 
-/// The library's info dictionary for `path` (scan, hash, encode).
-fn library_info(path: &Path, piece_length: u32, private: bool) -> Vec<u8> {
-    let layout = metainfo::scan(path).expect("scan");
-    let pieces = metainfo::hash_paths(path, &layout, piece_length).expect("hash");
-    let mut info = Vec::new();
-    create::info_dict(&layout, piece_length, &pieces, private, &mut info).expect("names");
-    info
-}
+use common::mktorrent::library_info;
 
 fn info_hash(info: &[u8]) -> [u8; 20] {
     create::info_hash(info).0

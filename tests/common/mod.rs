@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod clients;
+pub mod mktorrent;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
