@@ -16,15 +16,17 @@
 //!   root, a writable `/proc/sys` and a disk-backed scratch directory; otherwise the cold runs
 //!   are skipped and the report says why. Dropping the caches affects the whole machine.
 
+use crate::args::Flags;
 use crate::latency::{self, Probe, Samples, Summary};
 use crate::procfs;
-use crate::report::{group, Table};
-use crate::servers::PortPicker;
+use crate::report::{group, out, Table};
+use crate::scratch::{self, Scratch};
+use crate::servers::{self, PortPicker};
 use crate::stop;
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -98,46 +100,27 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
         dir: std::env::temp_dir(),
         pin: true,
     };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        let num = |v: &str, lo: u64, hi: u64| -> Result<u64, String> {
-            v.replace('_', "")
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (lo..=hi).contains(n))
-                .ok_or(format!(
-                    "{flag}: expected a whole number from {lo} to {hi}: {v}"
-                ))
-        };
-        let secs = |v: String| -> Result<Duration, String> {
-            v.parse::<f64>()
-                .ok()
-                .filter(|s| *s > 0.0 && *s <= 3600.0)
-                .map(Duration::from_secs_f64)
-                .ok_or(format!(
-                    "{flag}: expected seconds (above 0, up to 3600): {v}"
-                ))
-        };
-        match flag.as_str() {
+    let mut f = Flags::new(argv);
+    while let Some(flag) = f.next_flag() {
+        match flag {
             "-h" | "--help" => return Ok(None),
-            "--trackseed" => o.trackseed = Some(value()?.into()),
+            "--trackseed" => o.trackseed = Some(f.value()?.into()),
             "--no-build" => o.no_build = true,
             "--hash-slice-ms" => {
-                let v = value()?;
-                o.slices = Vec::new();
-                for n in v.split(',') {
-                    o.slices.push(Some(num(n, 1, 1000)? as u32));
-                }
+                o.slices = f
+                    .nums(1, 1000)?
+                    .into_iter()
+                    .map(|n| Some(n as u32))
+                    .collect();
             }
-            "--size-mib" => o.size = num(&value()?, 1, 1 << 20)? << 20,
-            "--idle" => o.idle = secs(value()?)?,
-            "--publish-timeout" => o.publish_timeout = secs(value()?)?,
-            "--announce-timeout" => o.announce_timeout = secs(value()?)?,
+            "--size-mib" => o.size = f.num(1, 1 << 20)? << 20,
+            "--idle" => o.idle = f.positive_secs(3600)?,
+            "--publish-timeout" => o.publish_timeout = f.positive_secs(3600)?,
+            "--announce-timeout" => o.announce_timeout = f.positive_secs(3600)?,
             "--no-warm" => o.warm = false,
             "--no-cold" => o.cold = false,
             "--open-tracker" => o.open_tracker = true,
-            "--dir" => o.dir = value()?.into(),
+            "--dir" => o.dir = f.value()?.into(),
             "--no-pin" => o.pin = false,
             _ => {
                 return Err(format!(
@@ -152,23 +135,8 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
     Ok(Some(o))
 }
 
-fn out(text: &str) {
-    let mut o = io::stdout().lock();
-    let _ = o.write_all(text.as_bytes());
-    let _ = o.flush();
-}
-
 fn progress(text: &str) {
     eprintln!("bench: hash-latency: {text}");
-}
-
-/// The scratch tree, removed (1 GiB file included) however the bench ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,23 +165,24 @@ struct RunResult {
     log_tail: String,
 }
 
+impl RunResult {
+    /// "slice 5 ms, warm": the run in the report's first column.
+    fn name(&self) -> String {
+        format!(
+            "{}, {}",
+            self.slice
+                .map_or("slice default".into(), |ms| format!("slice {ms} ms")),
+            cache_name(self.cache)
+        )
+    }
+}
+
 /// Runs every configured run with trackseed binary `bin` and prints the report. `command` is
 /// the command line, for the report's head.
 pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
     let started = Instant::now();
     let (machine, load) = crate::report::machine();
-    fs::create_dir_all(&o.dir)?;
-    let fsi = crate::sys::fs_info(&o.dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("statfs {}: {e}", o.dir.display())))?;
-    let need = o.size + (64 << 20);
-    if fsi.available < need {
-        return Err(io::Error::other(format!(
-            "{} has {} MiB free; the file needs {} MiB (use --dir or --size-mib)",
-            o.dir.display(),
-            group(fsi.available >> 20),
-            group(need >> 20)
-        )));
-    }
+    let fsi = scratch::room(&o.dir, o.size + (64 << 20), "the file needs")?;
     // Whether the cold runs can happen, checked before anything is started.
     let cold_skip: Option<String> = if !o.cold {
         Some("--no-cold".into())
@@ -246,19 +215,8 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
         )));
     }
 
-    let cpus = crate::sys::allowed_cpus();
-    let (server_cpu, pinning) = if o.pin && cpus.len() >= 2 {
-        crate::sys::pin(0, cpus[0])?;
-        (
-            Some(cpus[1]),
-            format!(
-                "bench pinned to CPU {}, trackseed to CPU {}",
-                cpus[0], cpus[1]
-            ),
-        )
-    } else {
-        (None, "not pinned".into())
-    };
+    let (cpus, pinning) = crate::sys::pin_pair(o.pin, "bench", "trackseed")?;
+    let server_cpu = cpus.map(|(_, server)| server);
     out(&format!(
         "trackseed bench: announce latency while hashing, {}\ncommand: {command}\nmachine: {machine}\n\
          load average at start: {load}\ntrackseed: {}\n\
@@ -282,12 +240,11 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
         progress(&format!("cold-cache runs skipped: {why}"));
     }
 
-    let root = o
-        .dir
-        .join(format!("trackseed-hashlat-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(&root)?;
-    let scratch = Scratch(root);
+    // The scratch tree, removed (1 GiB file included) however the bench ends.
+    let scratch = Scratch::dir(
+        o.dir
+            .join(format!("trackseed-hashlat-{}", std::process::id())),
+    )?;
     let stage_dir = scratch.0.join("stage");
     fs::create_dir_all(&stage_dir)?;
     let staged = stage_dir.join(FILE_NAME);
@@ -297,7 +254,7 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
         staged.display()
     ));
     let t = Instant::now();
-    write_random_file(&staged, o.size)?;
+    scratch::write_random_file(&staged, o.size)?;
     progress(&format!("written in {:.1} s", t.elapsed().as_secs_f64()));
 
     let mut ports = PortPicker::new();
@@ -339,10 +296,7 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
         }
     }
     report(&results);
-    out(&format!(
-        "\ntotal time: {:.0} s\n",
-        started.elapsed().as_secs_f64()
-    ));
+    out(&crate::report::total_time(started));
     match failure {
         Some(e) => Err(e),
         None => Ok(()),
@@ -372,12 +326,7 @@ fn report(results: &[RunResult]) {
         "run", "phase", "answers", "p50", "p90", "p99", "p99.9", "max", "lost", "refused",
     ]);
     for r in results {
-        let name = format!(
-            "{}, {}",
-            r.slice
-                .map_or("slice default".into(), |ms| format!("slice {ms} ms")),
-            cache_name(r.cache)
-        );
+        let name = r.name();
         let mut phases = vec![("idle", &r.baseline), ("hashing", &r.hashing)];
         if let Some((_, busy)) = &r.busy {
             phases.push(("hashing, busy", busy));
@@ -407,14 +356,8 @@ fn report(results: &[RunResult]) {
     out("\n== hashing ==\n\n");
     let mut t = Table::new(&["run", "hashing time", "MB/s", "trackseed CPU"]);
     for r in results {
-        let name = format!(
-            "{}, {}",
-            r.slice
-                .map_or("slice default".into(), |ms| format!("slice {ms} ms")),
-            cache_name(r.cache)
-        );
         t.row(vec![
-            name,
+            r.name(),
             r.hash_time
                 .map_or("timed out".into(), |d| format!("{:.2} s", d.as_secs_f64())),
             r.hash_time.map_or("-".into(), |d| {
@@ -451,12 +394,10 @@ fn one_run(
     fs::create_dir_all(&files)?;
     if cache == Cache::Warm {
         // Into the page cache (the previous run's hashing may have dropped it).
-        let mut f = File::open(staged)?;
-        let mut buf = vec![0u8; 1 << 20];
-        while f.read(&mut buf)? > 0 {}
+        scratch::warm(&File::open(staged)?)?;
     }
     let udp_port = ports.pick()?;
-    let site_port = pick_site_port(ports)?;
+    let site_port = ports.pick_site()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, udp_port));
     let mut conf = format!(
         "listen.udp {addr}\nsite bench {} {} 127.0.0.1 {site_port}\npublish.settle_secs 0\n",
@@ -473,7 +414,7 @@ fn one_run(
     fs::write(&conf_path, &conf)?;
 
     let mut ts = Tracker::start(bin, &conf_path, dir, cpu)?;
-    let mut probe = Probe::new(addr, HASH_POOL, seed())?;
+    let mut probe = Probe::new(addr, HASH_POOL, latency::seed())?;
     probe
         .connect(Duration::from_secs(10), &mut || ts.check_alive())
         .map_err(|e| ts.explain(e))?;
@@ -573,26 +514,6 @@ fn measure(
     }
 }
 
-fn seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ ((std::process::id() as u64) << 32)
-}
-
-/// A port free for TCP and UDP on 127.0.0.1 (the picker's test) and on `[::]`, where trackseed
-/// binds a site's listener.
-fn pick_site_port(ports: &mut PortPicker) -> io::Result<u16> {
-    for _ in 0..50 {
-        let p = ports.pick()?;
-        let any = SocketAddr::from((Ipv6Addr::UNSPECIFIED, p));
-        if std::net::TcpListener::bind(any).is_ok() && std::net::UdpSocket::bind(any).is_ok() {
-            return Ok(p);
-        }
-    }
-    Err(io::Error::other("no port free on [::] for the site"))
-}
-
 /// The hashing time trackseed's `published` line gives ("hashed in 664 ms", "hashed in 1.2 s").
 fn hashed_for(line: &str) -> Option<Duration> {
     let rest = &line[line.find("hashed in ")? + "hashed in ".len()..];
@@ -604,24 +525,6 @@ fn hashed_for(line: &str) -> Option<Duration> {
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
-/// Writes `size` pseudo-random bytes (splitmix64) to `path` and flushes them to disk.
-pub(crate) fn write_random_file(path: &Path, size: u64) -> io::Result<()> {
-    let mut f = File::create(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut state = seed();
-    let mut left = size;
-    while left > 0 {
-        stop::check()?;
-        for c in buf.chunks_exact_mut(8) {
-            c.copy_from_slice(&latency::next(&mut state).to_ne_bytes());
-        }
-        let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n])?;
-        left -= n as u64;
-    }
-    f.sync_all()
 }
 
 /// What the log reader thread found.
@@ -756,19 +659,8 @@ impl Tracker {
     }
 
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            if let Ok(None) = child.try_wait() {
-                crate::sys::signal(child.id(), libc::SIGTERM);
-                let t = Instant::now();
-                while t.elapsed() < Duration::from_secs(2) {
-                    if let Ok(Some(_)) = child.try_wait() {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                let _ = child.kill();
-            }
-            let _ = child.wait();
+        if let Some(child) = self.child.take() {
+            servers::stop_child(child, Duration::from_secs(2));
         }
         if let Some(r) = self.reader.take() {
             let _ = r.join();
@@ -786,9 +678,7 @@ impl Drop for Tracker {
 mod tests {
     use super::*;
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_string).collect()
-    }
+    use crate::args::split as args;
 
     #[test]
     fn parses_options() {
@@ -822,16 +712,5 @@ mod tests {
         assert_eq!(hashed_for("published big.bin"), None);
         assert_eq!(hashed_for("published big.bin hashed in soon"), None);
         assert_eq!(hashed_for("published big.bin hashed in 3 weeks"), None);
-    }
-
-    #[test]
-    fn random_file_is_not_zeros() {
-        let p = std::env::temp_dir().join(format!("hashlat-test-{}", std::process::id()));
-        write_random_file(&p, (1 << 20) + 5).unwrap();
-        let b = fs::read(&p).unwrap();
-        let _ = fs::remove_file(&p);
-        assert_eq!(b.len(), (1 << 20) + 5);
-        let zeros = b.iter().filter(|&&x| x == 0).count();
-        assert!(zeros < b.len() / 100, "{zeros} zero bytes");
     }
 }

@@ -172,6 +172,14 @@ pub fn next(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A seed for [`next`]: the time, and the process id.
+pub fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ ((std::process::id() as u64) << 32)
+}
+
 /// Round trips of one phase, each with the time its announce was sent.
 #[derive(Clone, Debug, Default)]
 pub struct Samples {

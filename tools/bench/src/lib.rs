@@ -12,15 +12,20 @@
 //!   hashes a new 1 GiB file (warm and cold page cache).
 //! - [`sendfile`]: `bench sendfile`, an upload of a page-cached file over loopback TCP with
 //!   trackseed's `sys::sendfile::Sender`, by sendfile(2) and by its pread + write fallback.
+//! - [`args`]: the flags and option values of `bench` and its subcommands, and their error
+//!   messages.
+//! - [`scratch`]: the scratch files of `bench hash-latency`, `sendfile` and `seeding`: room
+//!   for them, pseudo-random contents, removal.
 //! - [`run`]: one measured run (warm-up, window, drain) and its counters.
 //! - [`servers`]: starting, probing and stopping the three servers.
-//! - [`report`]: tables and the machine description.
+//! - [`report`]: stdout, tables and the machine description.
 //! - [`procfs`]: CPU time and RSS from `/proc`, our own CPU time.
 //! - [`stop`]: SIGINT/SIGTERM/SIGHUP become a flag every loop checks, so children are always
 //!   killed by their guards.
 //! - [`sys`]: the `unsafe` system calls (batched UDP send and receive, signals, uname, CPU
 //!   times).
 
+pub mod args;
 pub mod hashing;
 pub mod http;
 pub mod latency;
@@ -28,6 +33,7 @@ pub mod null;
 pub mod procfs;
 pub mod report;
 pub mod run;
+pub mod scratch;
 pub mod sendfile;
 pub mod servers;
 pub mod stop;

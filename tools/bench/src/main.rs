@@ -4,17 +4,19 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use trackseed_bench::args::{self, Flags};
 use trackseed_bench::hashing;
 use trackseed_bench::http::{HttpLoad, HttpMode, HttpPlan};
 use trackseed_bench::procfs;
-use trackseed_bench::report::{self, group, percent, rate, ratio, small_percent, Table};
+use trackseed_bench::report::{self, group, out, percent, rate, ratio, small_percent, Table};
 use trackseed_bench::run::{self, RunResult, Schedule};
+use trackseed_bench::sendfile;
 use trackseed_bench::servers::{self, Kind, PortPicker, Server};
 use trackseed_bench::stop;
 use trackseed_bench::udp::{self, Mode, Plan, Swarm};
@@ -134,28 +136,15 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         rounds: if quick { 1 } else { 3 },
         server_cpu: None,
     };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        let num = |v: String| -> Result<u64, String> {
-            v.replace('_', "")
-                .parse()
-                .map_err(|_| format!("{flag}: not a whole number: {v}"))
-        };
-        let secs = |v: String| -> Result<Duration, String> {
-            v.parse::<f64>()
-                .ok()
-                .filter(|s| *s >= 0.0 && *s <= 3600.0)
-                .map(Duration::from_secs_f64)
-                .ok_or(format!("{flag}: expected seconds (0 to 3600): {v}"))
-        };
-        match flag.as_str() {
+    let mut f = Flags::new(argv);
+    while let Some(flag) = f.next_flag() {
+        match flag {
             "-h" | "--help" => return Ok(None),
             "--quick" => {}
             "--no-build" => a.no_build = true,
             "--no-pin" => a.pin = false,
             "--only" => {
-                for p in value()?.split(',') {
+                for p in f.value()?.split(',') {
                     a.only.push(match p {
                         "udp" => Part::Udp,
                         "http" => Part::Http,
@@ -169,34 +158,34 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
                     });
                 }
             }
-            "--duration" => a.schedule.duration = secs(value()?)?,
-            "--warmup" => a.schedule.warmup = secs(value()?)?,
-            "--torrents" => a.torrents = num(value()?)?.clamp(1, 20_000) as u32,
-            "--peers" => a.peers = num(value()?)?.clamp(1, 1_000_000) as u32,
+            "--duration" => a.schedule.duration = f.secs(3600)?,
+            "--warmup" => a.schedule.warmup = f.secs(3600)?,
+            "--torrents" => a.torrents = f.whole()?.clamp(1, 20_000) as u32,
+            "--peers" => a.peers = f.whole()?.clamp(1, 1_000_000) as u32,
             "--fill" => {
                 let mut v = Vec::new();
-                for n in value()?.split(',') {
-                    v.push(num(n.to_string())?.clamp(1, 1_900_000) as u32);
+                for n in f.value()?.split(',') {
+                    v.push(args::whole(flag, n)?.clamp(1, 1_900_000) as u32);
                 }
                 v.sort_unstable();
                 v.dedup();
                 a.fill = v;
             }
-            "--rounds" => a.rounds = num(value()?)?.clamp(1, 100) as u32,
-            "--udp-clients" => a.udp_clients = num(value()?)?.clamp(1, 10_000) as usize,
-            "--udp-window" => a.udp_window = num(value()?)?.clamp(1, 256) as usize,
-            "--http-conns" => a.http_conns = num(value()?)?.clamp(1, 4000) as usize,
-            "--close-conns" => a.close_conns = num(value()?)?.clamp(1, 4000) as usize,
+            "--rounds" => a.rounds = f.whole()?.clamp(1, 100) as u32,
+            "--udp-clients" => a.udp_clients = f.whole()?.clamp(1, 10_000) as usize,
+            "--udp-window" => a.udp_window = f.whole()?.clamp(1, 256) as usize,
+            "--http-conns" => a.http_conns = f.whole()?.clamp(1, 4000) as usize,
+            "--close-conns" => a.close_conns = f.whole()?.clamp(1, 4000) as usize,
             "--servers" => {
-                a.servers = value()?.split(',').map(str::to_string).collect();
+                a.servers = f.value()?.split(',').map(str::to_string).collect();
                 for s in &a.servers {
                     if !["trackseed", "opentracker", "ceiling"].contains(&s.as_str()) {
                         return Err(format!("--servers: unknown server {s:?}"));
                     }
                 }
             }
-            "--trackseed" => a.trackseed = Some(value()?.into()),
-            "--opentracker" => a.opentracker = Some(value()?.into()),
+            "--trackseed" => a.trackseed = Some(f.value()?.into()),
+            "--opentracker" => a.opentracker = Some(f.value()?.into()),
             _ => return Err(format!("unknown option {flag:?} (see --help)")),
         }
     }
@@ -216,20 +205,72 @@ fn main() -> ExitCode {
     if argv.get(1).map(String::as_str) == Some("--serve-null") {
         return serve_null(argv.get(2));
     }
-    if argv.get(1).map(String::as_str) == Some("hash-latency") {
-        return hash_latency(&argv);
+    match argv.get(1).map(String::as_str) {
+        // `bench hash-latency`: announce latency while trackseed's publisher hashes a file
+        // (`trackseed_bench::hashing`).
+        Some(name @ "hash-latency") => command(
+            &argv,
+            name,
+            hashing::USAGE,
+            hashing::parse_args,
+            |o, line| {
+                let bin = trackseed_binary(o.trackseed.as_ref(), o.no_build)?;
+                hashing::run(&o, &bin, line)
+            },
+            missing_is_2,
+        ),
+        // `bench sendfile`: the seeder's upload path with sendfile(2) and with its
+        // pread + write fallback (`trackseed_bench::sendfile`).
+        Some(name @ "sendfile") => command(
+            &argv,
+            name,
+            sendfile::USAGE,
+            sendfile::parse_args,
+            |o, line| sendfile::run(&o, line),
+            |_| ExitCode::FAILURE,
+        ),
+        // `bench seeding`: trackseed's seeder against rtorrent and transmission-daemon,
+        // uploads and memory (`seeding`).
+        Some(name @ "seeding") => command(
+            &argv,
+            name,
+            seeding::USAGE,
+            seeding::parse_args,
+            |o, line| {
+                let bin = trackseed_binary(o.trackseed.as_ref(), o.no_build)?;
+                seeding::run(&o, &bin, line)
+            },
+            missing_is_2,
+        ),
+        _ => command(
+            &argv,
+            "",
+            USAGE,
+            parse_args,
+            |mut a, line| run(line, &mut a),
+            missing_is_2,
+        ),
     }
-    if argv.get(1).map(String::as_str) == Some("sendfile") {
-        return sendfile(&argv);
-    }
-    if argv.get(1).map(String::as_str) == Some("seeding") {
-        return seeding_bench(&argv);
-    }
+}
+
+/// One command of the bench: `bench [OPTIONS]` (`name` empty) or `bench NAME [OPTIONS]`. The
+/// options are `parse`d (`Ok(None)`, --help: `usage` is printed; an error exits with 2), then
+/// `run` gets them with the command line (for the report's head). A failed run prints
+/// `bench: NAME: error` (`bench: error`) and exits with `fail(&error)`.
+fn command<O>(
+    argv: &[String],
+    name: &str,
+    usage: &str,
+    parse: fn(&[String]) -> Result<Option<O>, String>,
+    run: impl FnOnce(O, &str) -> io::Result<()>,
+    fail: fn(&io::Error) -> ExitCode,
+) -> ExitCode {
     stop::install();
-    let mut args = match parse_args(&argv[1..]) {
-        Ok(Some(a)) => a,
+    let skip = if name.is_empty() { 1 } else { 2 };
+    let opts = match parse(&argv[skip..]) {
+        Ok(Some(o)) => o,
         Ok(None) => {
-            print!("{USAGE}");
+            print!("{usage}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -237,17 +278,30 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&argv, &mut args) {
+    let line: Vec<&str> = std::iter::once("bench")
+        .chain(argv[1..].iter().map(String::as_str))
+        .collect();
+    match run(opts, &line.join(" ")) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("bench: {e}");
-            ExitCode::from(if e.kind() == io::ErrorKind::NotFound {
-                2
+            if name.is_empty() {
+                eprintln!("bench: {e}");
             } else {
-                1
-            })
+                eprintln!("bench: {name}: {e}");
+            }
+            fail(&e)
         }
     }
+}
+
+/// A missing program or file (`NotFound`) exits with 2, like a bad command line; other
+/// failures with 1.
+fn missing_is_2(e: &io::Error) -> ExitCode {
+    ExitCode::from(if e.kind() == io::ErrorKind::NotFound {
+        2
+    } else {
+        1
+    })
 }
 
 /// The do-nothing tracker, started by the bench as `bench --serve-null ADDR`.
@@ -265,12 +319,6 @@ fn serve_null(addr: Option<&String>) -> ExitCode {
     }
 }
 
-fn out(text: &str) {
-    let mut o = io::stdout().lock();
-    let _ = o.write_all(text.as_bytes());
-    let _ = o.flush();
-}
-
 fn progress(text: &str) {
     eprintln!("bench: {text}");
 }
@@ -280,99 +328,6 @@ fn repo_root() -> io::Result<PathBuf> {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
-}
-
-/// `bench hash-latency`: announce latency while trackseed's publisher hashes a file
-/// (`trackseed_bench::hashing`).
-fn hash_latency(argv: &[String]) -> ExitCode {
-    stop::install();
-    let opts = match hashing::parse_args(&argv[2..]) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{}", hashing::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("bench: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let command: Vec<&str> = std::iter::once("bench")
-        .chain(argv[1..].iter().map(String::as_str))
-        .collect();
-    let result = trackseed_binary(opts.trackseed.as_ref(), opts.no_build)
-        .and_then(|bin| hashing::run(&opts, &bin, &command.join(" ")));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: hash-latency: {e}");
-            ExitCode::from(if e.kind() == io::ErrorKind::NotFound {
-                2
-            } else {
-                1
-            })
-        }
-    }
-}
-
-/// `bench sendfile`: the seeder's upload path with sendfile(2) and with its pread + write
-/// fallback (`trackseed_bench::sendfile`).
-fn sendfile(argv: &[String]) -> ExitCode {
-    stop::install();
-    let opts = match trackseed_bench::sendfile::parse_args(&argv[2..]) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{}", trackseed_bench::sendfile::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("bench: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let command: Vec<&str> = std::iter::once("bench")
-        .chain(argv[1..].iter().map(String::as_str))
-        .collect();
-    match trackseed_bench::sendfile::run(&opts, &command.join(" ")) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: sendfile: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// `bench seeding`: trackseed's seeder against rtorrent and transmission-daemon, uploads and
-/// memory (`seeding`).
-fn seeding_bench(argv: &[String]) -> ExitCode {
-    stop::install();
-    let opts = match seeding::parse_args(&argv[2..]) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{}", seeding::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("bench: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let command: Vec<&str> = std::iter::once("bench")
-        .chain(argv[1..].iter().map(String::as_str))
-        .collect();
-    let result = trackseed_binary(opts.trackseed.as_ref(), opts.no_build)
-        .and_then(|bin| seeding::run(&opts, &bin, &command.join(" ")));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: seeding: {e}");
-            ExitCode::from(if e.kind() == io::ErrorKind::NotFound {
-                2
-            } else {
-                1
-            })
-        }
-    }
 }
 
 /// Builds (unless told not to) and finds trackseed's release binary; `explicit` (from
@@ -684,7 +639,8 @@ fn has_symtab(path: &Path) -> Option<bool> {
     Some(found)
 }
 
-fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
+/// The tracker bench; `command` is the command line, for the report's head.
+fn run(command: &str, args: &mut Args) -> io::Result<()> {
     let started = Instant::now();
     let opentracker = if args.runs("opentracker") {
         Some(opentracker_binary(args)?)
@@ -697,20 +653,12 @@ fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
         None
     };
     let exe = std::env::current_exe()?;
-    let (machine, load) = report::machine(); // before the pinning narrows the CPUs seen
-                                             // One CPU for the load generator, another for the server under test (after the build,
-                                             // which would inherit the pinning).
-    let cpus = trackseed_bench::sys::allowed_cpus();
-    let pinning = if args.pin && cpus.len() >= 2 {
-        trackseed_bench::sys::pin(0, cpus[0])?;
-        args.server_cpu = Some(cpus[1]);
-        format!(
-            "load generator pinned to CPU {}, server to CPU {}",
-            cpus[0], cpus[1]
-        )
-    } else {
-        "not pinned".into()
-    };
+    // Before the pinning narrows the CPUs seen.
+    let (machine, load) = report::machine();
+    // One CPU for the load generator, another for the server under test (after the build,
+    // which would inherit the pinning).
+    let (cpus, pinning) = trackseed_bench::sys::pin_pair(args.pin, "load generator", "server")?;
+    args.server_cpu = cpus.map(|(_, server)| server);
     let mut kinds = Vec::new();
     if let Some(t) = &trackseed {
         kinds.push(Kind::Trackseed(t.clone()));
@@ -721,15 +669,11 @@ fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
     if args.runs("ceiling") {
         kinds.push(Kind::Null(exe));
     }
-    let command: Vec<&str> = std::iter::once("bench")
-        .chain(argv[1..].iter().map(String::as_str))
-        .collect();
     out(&format!(
-        "trackseed bench, {}\ncommand: {}\nmachine: {machine}\nload average at start: {load}\n\
+        "trackseed bench, {}\ncommand: {command}\nmachine: {machine}\nload average at start: {load}\n\
          servers: one after the other on 127.0.0.1, each freshly started; CPU = user + system time of \
          all its threads from /proc/PID/stat; {pinning}\n",
         report::utc_now(),
-        command.join(" ")
     ));
     let mut ports = PortPicker::new();
     let mut idle = Idle::new();
@@ -826,9 +770,6 @@ fn run(argv: &[String], args: &mut Args) -> io::Result<()> {
         t.row(vec![kind.name().into(), bin, size, syms.into(), rss]);
     }
     out(&t.render());
-    out(&format!(
-        "\ntotal time: {:.0} s\n",
-        started.elapsed().as_secs_f64()
-    ));
+    out(&report::total_time(started));
     Ok(())
 }

@@ -1,6 +1,20 @@
 //! Plain-text report helpers: aligned tables, grouped numbers, the date and the machine.
 
 use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::time::Instant;
+
+/// Writes `text` to stdout, flushed (the report; progress goes to stderr).
+pub fn out(text: &str) {
+    let mut o = io::stdout().lock();
+    let _ = o.write_all(text.as_bytes());
+    let _ = o.flush();
+}
+
+/// The report's last line: the seconds since `started`.
+pub fn total_time(started: Instant) -> String {
+    format!("\ntotal time: {:.0} s\n", started.elapsed().as_secs_f64())
+}
 
 /// A table of text cells; the first row is the header. Column 0 is left-aligned, the others
 /// right-aligned.

@@ -54,15 +54,18 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use trackseed_bench::args::Flags;
+use trackseed_bench::latency;
 use trackseed_bench::procfs;
-use trackseed_bench::report::{group, rate, Table};
-use trackseed_bench::servers::{find_on_path, PortPicker};
+use trackseed_bench::report::{group, out, rate, Table};
+use trackseed_bench::scratch::{self, Scratch};
+use trackseed_bench::servers::{find_on_path, stop_child, PortPicker};
 use trackseed_bench::stop;
 use trackseed_bench::sys;
 
@@ -187,23 +190,13 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
         install: true,
         pin: true,
     };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        let num = |v: &str, lo: u64, hi: u64| -> Result<u64, String> {
-            v.replace('_', "")
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (lo..=hi).contains(n))
-                .ok_or(format!(
-                    "{flag}: expected a whole number from {lo} to {hi}: {v}"
-                ))
-        };
-        match flag.as_str() {
+    let mut f = Flags::new(argv);
+    while let Some(flag) = f.next_flag() {
+        match flag {
             "-h" | "--help" => return Ok(None),
             "--seeders" => {
                 o.seeders = Vec::new();
-                for s in value()?.split(',') {
+                for s in f.value()?.split(',') {
                     o.seeders.push(match s {
                         "trackseed" => Seeder::Trackseed,
                         "rtorrent" => Seeder::Rtorrent,
@@ -219,44 +212,35 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
                 o.seeders.dedup();
             }
             "--downloader" => {
-                o.downloader = match value()?.as_str() {
+                o.downloader = match f.value()?.as_str() {
                     "libtorrent" => Downloader::Libtorrent,
                     "aria2c" | "aria2" => Downloader::Aria2c,
                     d => return Err(format!("--downloader: {d:?} is not libtorrent or aria2c")),
                 }
             }
-            "--size-mib" => o.size = num(&value()?, 1, 1 << 20)? << 20,
-            "--rounds" => o.rounds = num(&value()?, 0, 100)? as u32,
-            "--swarm" => o.swarm = num(&value()?, 0, 32)? as usize,
-            "--swarm-rounds" => o.swarm_rounds = num(&value()?, 0, 100)? as u32,
-            "--transmission-mib" => o.transmission_bytes = num(&value()?, 0, 1 << 20)? << 20,
-            "--transmission-rounds" => o.transmission_rounds = num(&value()?, 0, 100)? as u32,
+            "--size-mib" => o.size = f.num(1, 1 << 20)? << 20,
+            "--rounds" => o.rounds = f.num(0, 100)? as u32,
+            "--swarm" => o.swarm = f.num(0, 32)? as usize,
+            "--swarm-rounds" => o.swarm_rounds = f.num(0, 100)? as u32,
+            "--transmission-mib" => o.transmission_bytes = f.num(0, 1 << 20)? << 20,
+            "--transmission-rounds" => o.transmission_rounds = f.num(0, 100)? as u32,
             "--rss" => {
-                o.rss = Vec::new();
-                for n in value()?.split(',') {
-                    let n = num(n, 0, 100_000)? as u32;
-                    if n > 0 {
-                        o.rss.push(n);
-                    }
-                }
+                o.rss = f
+                    .nums(0, 100_000)?
+                    .into_iter()
+                    .filter(|&n| n > 0)
+                    .map(|n| n as u32)
+                    .collect();
                 o.rss.sort_unstable();
                 o.rss.dedup();
             }
-            "--rss-trackseed" => o.rss_bins.push(value()?.into()),
+            "--rss-trackseed" => o.rss_bins.push(f.value()?.into()),
             "--no-strace" => o.strace = false,
-            "--settle" => {
-                let v = value()?;
-                o.settle = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| (0.0..=600.0).contains(s))
-                    .map(Duration::from_secs_f64)
-                    .ok_or(format!("--settle: expected seconds (0 to 600): {v}"))?;
-            }
-            "--timeout" => o.timeout = Duration::from_secs(num(&value()?, 1, 3600)?),
-            "--trackseed" => o.trackseed = Some(value()?.into()),
+            "--settle" => o.settle = f.secs(600)?,
+            "--timeout" => o.timeout = Duration::from_secs(f.num(1, 3600)?),
+            "--trackseed" => o.trackseed = Some(f.value()?.into()),
             "--no-build" => o.no_build = true,
-            "--dir" => o.dir = value()?.into(),
+            "--dir" => o.dir = f.value()?.into(),
             "--no-install" => o.install = false,
             "--no-pin" => o.pin = false,
             _ => return Err(format!("seeding: unknown option {flag:?} (see --help)")),
@@ -273,12 +257,6 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
         ));
     }
     Ok(Some(o))
-}
-
-fn out(text: &str) {
-    let mut o = io::stdout().lock();
-    let _ = o.write_all(text.as_bytes());
-    let _ = o.flush();
 }
 
 fn progress(text: &str) {
@@ -562,21 +540,9 @@ impl Proc {
 
     /// SIGTERM, `grace` to exit, then SIGKILL; always reaped.
     fn stop_within(&mut self, grace: Duration) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(None) = child.try_wait() {
-            sys::signal(child.id(), libc::SIGTERM);
-            let t = Instant::now();
-            while t.elapsed() < grace {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = child.kill();
+        if let Some(child) = self.child.take() {
+            stop_child(child, grace);
         }
-        let _ = child.wait();
     }
 
     fn stop(&mut self) {
@@ -794,47 +760,16 @@ struct Setup {
     runs: u32,
 }
 
-/// The scratch tree, removed however the bench ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs the bench with trackseed binary `bin` and prints the report; `command` is the command
 /// line, for the report's head.
 pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
     let started = Instant::now();
     ensure_packages(o)?;
     let (machine, load) = trackseed_bench::report::machine();
-    fs::create_dir_all(&o.dir)?;
-    let fsi = sys::fs_info(&o.dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("statfs {}: {e}", o.dir.display())))?;
     let need = o.size * (1 + o.swarm.max(1) as u64) + (256 << 20);
-    if fsi.available < need {
-        return Err(io::Error::other(format!(
-            "{} has {} MiB free; the file and the downloads need {} MiB (use --dir or --size-mib)",
-            o.dir.display(),
-            group(fsi.available >> 20),
-            group(need >> 20)
-        )));
-    }
-    let cpus = sys::allowed_cpus();
-    let (bench_cpu, seeder_cpu, pinning) = if o.pin && cpus.len() >= 2 {
-        sys::pin(0, cpus[0])?;
-        (
-            Some(cpus[0]),
-            Some(cpus[1]),
-            format!(
-                "bench and downloaders pinned to CPU {}, the seeder to CPU {}",
-                cpus[0], cpus[1]
-            ),
-        )
-    } else {
-        (None, None, "not pinned".into())
-    };
+    let fsi = scratch::room(&o.dir, need, "the file and the downloads need")?;
+    let (cpus, pinning) = sys::pin_pair(o.pin, "bench and downloaders", "the seeder")?;
+    let (bench_cpu, seeder_cpu) = (cpus.map(|c| c.0), cpus.map(|c| c.1));
     let python = python();
     let version = |cmd: &str, args: &[&str]| -> String {
         Command::new(cmd)
@@ -881,12 +816,11 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
         if fsi.in_memory { "tmpfs" } else { "disk" },
     ));
 
-    let root = o
-        .dir
-        .join(format!("trackseed-seeding-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(&root)?;
-    let scratch = Scratch(root);
+    // The scratch tree, removed however the bench ends.
+    let scratch = Scratch::dir(
+        o.dir
+            .join(format!("trackseed-seeding-{}", std::process::id())),
+    )?;
     let mut setup = prepare(o, bin, &scratch.0, python, bench_cpu, seeder_cpu)?;
 
     let mut runs: Vec<Run> = Vec::new();
@@ -899,6 +833,18 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
     };
     let takes_part =
         |s: Seeder, round: u32| s != Seeder::Transmission || round <= o.transmission_rounds;
+    // One measured run of `s` with `n` downloaders at once.
+    let mut measure = |s: Seeder, round: u32, n: usize| -> io::Result<()> {
+        let r = one_run(o, &mut setup, s, round, n, transfer(s), None)?;
+        progress(&format!(
+            "{}: {:.0} MB/s, {:.3} CPU s/GiB",
+            s.name(),
+            r.mb_per_sec(),
+            r.cpu_per_gib()
+        ));
+        runs.push(r);
+        Ok(())
+    };
     for round in 1..=o.rounds {
         for &s in o.seeders.iter().filter(|s| takes_part(**s, round)) {
             progress(&format!(
@@ -910,14 +856,7 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
                     Downloader::Aria2c => "aria2c",
                 }
             ));
-            let r = one_run(o, &mut setup, s, round, 1, transfer(s), None)?;
-            progress(&format!(
-                "{}: {:.0} MB/s, {:.3} CPU s/GiB",
-                s.name(),
-                r.mb_per_sec(),
-                r.cpu_per_gib()
-            ));
-            runs.push(r);
+            measure(s, round, 1)?;
         }
     }
     if o.swarm > 0 {
@@ -929,14 +868,7 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
                     s.name(),
                     o.swarm
                 ));
-                let r = one_run(o, &mut setup, s, round, o.swarm, transfer(s), None)?;
-                progress(&format!(
-                    "{}: {:.0} MB/s, {:.3} CPU s/GiB",
-                    s.name(),
-                    r.mb_per_sec(),
-                    r.cpu_per_gib()
-                ));
-                runs.push(r);
+                measure(s, round, o.swarm)?;
             }
         }
     }
@@ -978,23 +910,8 @@ pub fn run(o: &Options, bin: &Path, command: &str) -> io::Result<()> {
         let rows = memory(o, &mut setup)?;
         report_memory(o, &rows);
     }
-    out(&format!(
-        "\ntotal time: {:.0} s\n",
-        started.elapsed().as_secs_f64()
-    ));
+    out(&trackseed_bench::report::total_time(started));
     Ok(())
-}
-
-/// A port free for TCP and UDP on 127.0.0.1 and on `[::]`, where trackseed binds a site.
-fn pick_site_port(ports: &mut PortPicker) -> io::Result<u16> {
-    for _ in 0..50 {
-        let p = ports.pick()?;
-        let any = SocketAddr::from((Ipv6Addr::UNSPECIFIED, p));
-        if std::net::TcpListener::bind(any).is_ok() && std::net::UdpSocket::bind(any).is_ok() {
-            return Ok(p);
-        }
-    }
-    Err(io::Error::other("no port free on [::] for the site"))
 }
 
 /// The site config: tracker and seeder (`seed` true) or tracker only.
@@ -1030,9 +947,9 @@ fn prepare(
         group(o.size >> 20),
         file.display()
     ));
-    write_random_file(&file, o.size)?;
+    scratch::write_random_file(&file, o.size)?;
     let mut ports = PortPicker::new();
-    let site_port = pick_site_port(&mut ports)?;
+    let site_port = ports.pick_site()?;
     let seed_port = ports.pick()?;
     let seed_conf = root.join("seed.conf");
     let tracker_conf = root.join("tracker.conf");
@@ -1333,7 +1250,7 @@ fn one_run(
     want: u64,
     trace: Option<(&Path, &Path)>,
 ) -> io::Result<Run> {
-    warm(&st.file)?;
+    scratch::warm(&File::open(&st.file)?)?;
     let mut running = start_seeder(o, st, s)?;
     let pid = running.seeder.pid();
     // Start-up work (the end of a hash check, the first announce) out of the way.
@@ -1603,16 +1520,6 @@ fn http_get(addr: SocketAddr, path: &str) -> io::Result<String> {
         .map_or(String::new(), |(_, b)| b.to_string()))
 }
 
-/// Reads the whole file once, so that the run finds it in the page cache.
-fn warm(path: &Path) -> io::Result<()> {
-    let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    while f.read(&mut buf)? > 0 {
-        stop::check()?;
-    }
-    Ok(())
-}
-
 /// Checks that the first `len` bytes of `got` are those of `want`.
 fn compare(got: &Path, want: &Path, len: u64) -> io::Result<()> {
     let mut a =
@@ -1642,31 +1549,6 @@ fn compare(got: &Path, want: &Path, len: u64) -> io::Result<()> {
         off += n as u64;
     }
     Ok(())
-}
-
-/// Writes `size` pseudo-random bytes (splitmix64) to `path`.
-fn write_random_file(path: &Path, size: u64) -> io::Result<()> {
-    let mut f = io::BufWriter::new(File::create(path)?);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut state = seed();
-    let mut left = size;
-    while left > 0 {
-        stop::check()?;
-        for c in buf.chunks_exact_mut(8) {
-            c.copy_from_slice(&trackseed_bench::latency::next(&mut state).to_ne_bytes());
-        }
-        let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n])?;
-        left -= n as u64;
-    }
-    f.into_inner().map_err(|e| e.into_error())?.sync_all()
-}
-
-fn seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ ((std::process::id() as u64) << 32)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -1901,11 +1783,11 @@ fn memory(o: &Options, st: &mut Setup) -> io::Result<Vec<Mem>> {
     for &n in &o.rss {
         let files = dir.join(format!("files-{n}"));
         fs::create_dir_all(&files)?;
-        let mut state = seed();
+        let mut state = latency::seed();
         for i in 0..n {
             let mut b = vec![0u8; 1024];
             for c in b.chunks_exact_mut(8) {
-                c.copy_from_slice(&trackseed_bench::latency::next(&mut state).to_ne_bytes());
+                c.copy_from_slice(&latency::next(&mut state).to_ne_bytes());
             }
             fs::write(files.join(format!("f{i:05}.bin")), b)?;
         }
@@ -1915,7 +1797,7 @@ fn memory(o: &Options, st: &mut Setup) -> io::Result<Vec<Mem>> {
             progress(&format!("memory: {who} seeds {n} torrents"));
             let torrents = dir.join(format!("torrents-{n}-{k}"));
             fs::create_dir_all(&torrents)?;
-            let site_port = pick_site_port(&mut st.ports)?;
+            let site_port = st.ports.pick_site()?;
             let seed_port = st.ports.pick()?;
             let mut conf = site_conf(&torrents, &files, site_port, seed_port, true);
             if n > 1000 {
@@ -2063,9 +1945,7 @@ fn report_memory(o: &Options, rows: &[Mem]) {
 mod tests {
     use super::*;
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_string).collect()
-    }
+    use trackseed_bench::args::split as args;
 
     #[test]
     fn parses_options() {

@@ -13,7 +13,9 @@
 //! most of the receiving side's TCP work (delivery runs in the sender's context), so the sender
 //! CPU is the cost of uploading plus part of the receiver's; it is the same part in both modes.
 
-use crate::report::{group, Table};
+use crate::args::Flags;
+use crate::report::{group, out, Table};
+use crate::scratch::{self, Scratch};
 use crate::stop;
 use mio::net::TcpStream as MioStream;
 use mio::{Events, Interest, Poll, Token};
@@ -74,26 +76,16 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
         dir: std::env::temp_dir(),
         pin: true,
     };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        let num = |v: &str, lo: u64, hi: u64| -> Result<u64, String> {
-            v.replace('_', "")
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (lo..=hi).contains(n))
-                .ok_or(format!(
-                    "{flag}: expected a whole number from {lo} to {hi}: {v}"
-                ))
-        };
-        match flag.as_str() {
+    let mut f = Flags::new(argv);
+    while let Some(flag) = f.next_flag() {
+        match flag {
             "-h" | "--help" => return Ok(None),
-            "--size-mib" => o.size = num(&value()?, 1, 1 << 20)? << 20,
-            "--block" => o.block = num(&value()?, 1, 1 << 24)? as usize,
-            "--rounds" => o.rounds = num(&value()?, 1, 100)? as u32,
+            "--size-mib" => o.size = f.num(1, 1 << 20)? << 20,
+            "--block" => o.block = f.num(1, 1 << 24)? as usize,
+            "--rounds" => o.rounds = f.num(1, 100)? as u32,
             "--nodelay" => o.nodelay = true,
             "--msg-more" => o.msg_more = true,
-            "--dir" => o.dir = value()?.into(),
+            "--dir" => o.dir = f.value()?.into(),
             "--no-pin" => o.pin = false,
             _ => return Err(format!("sendfile: unknown option {flag:?} (see --help)")),
         }
@@ -101,23 +93,8 @@ pub fn parse_args(argv: &[String]) -> Result<Option<Options>, String> {
     Ok(Some(o))
 }
 
-fn out(text: &str) {
-    let mut o = io::stdout().lock();
-    let _ = o.write_all(text.as_bytes());
-    let _ = o.flush();
-}
-
 fn progress(text: &str) {
     eprintln!("bench: sendfile: {text}");
-}
-
-/// The scratch file, removed however the bench ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,31 +153,9 @@ impl Figures {
 pub fn run(o: &Options, command: &str) -> io::Result<()> {
     let started = Instant::now();
     let (machine, load) = crate::report::machine();
-    fs::create_dir_all(&o.dir)?;
-    let fsi = crate::sys::fs_info(&o.dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("statfs {}: {e}", o.dir.display())))?;
-    let need = o.size + (64 << 20);
-    if fsi.available < need {
-        return Err(io::Error::other(format!(
-            "{} has {} MiB free; the file needs {} MiB (use --dir or --size-mib)",
-            o.dir.display(),
-            group(fsi.available >> 20),
-            group(need >> 20)
-        )));
-    }
-    let cpus = crate::sys::allowed_cpus();
-    let (reader_cpu, pinning) = if o.pin && cpus.len() >= 2 {
-        crate::sys::pin(0, cpus[0])?;
-        (
-            Some(cpus[1]),
-            format!(
-                "sender pinned to CPU {}, reader to CPU {}",
-                cpus[0], cpus[1]
-            ),
-        )
-    } else {
-        (None, "not pinned".into())
-    };
+    let fsi = scratch::room(&o.dir, o.size + (64 << 20), "the file needs")?;
+    let (cpus, pinning) = crate::sys::pin_pair(o.pin, "sender", "reader")?;
+    let reader_cpu = cpus.map(|(_, reader)| reader);
     out(&format!(
         "trackseed bench: uploads with sendfile against pread+write, {}\ncommand: {command}\n\
          machine: {machine}\nload average at start: {load}\n\
@@ -222,6 +177,7 @@ pub fn run(o: &Options, command: &str) -> io::Result<()> {
         if o.rounds == 1 { "" } else { "s" },
     ));
 
+    // The scratch file, removed however the bench ends.
     let scratch = Scratch(
         o.dir
             .join(format!("trackseed-sendfile-{}.bin", std::process::id())),
@@ -231,9 +187,9 @@ pub fn run(o: &Options, command: &str) -> io::Result<()> {
         group(o.size >> 20),
         scratch.0.display()
     ));
-    crate::hashing::write_random_file(&scratch.0, o.size)?;
+    scratch::write_random_file(&scratch.0, o.size)?;
     let file = File::open(&scratch.0)?;
-    warm(&file)?;
+    scratch::warm(&file)?;
 
     let mut table = Table::new(&[
         "round",
@@ -325,19 +281,7 @@ pub fn run(o: &Options, command: &str) -> io::Result<()> {
             sf_total / fb_total
         ));
     }
-    out(&format!(
-        "\ntotal time: {:.0} s\n",
-        started.elapsed().as_secs_f64()
-    ));
-    Ok(())
-}
-
-/// Reads the whole file once, so that every run finds it in the page cache.
-fn warm(mut file: &File) -> io::Result<()> {
-    let mut buf = vec![0u8; 1 << 20];
-    while file.read(&mut buf)? > 0 {
-        stop::check()?;
-    }
+    out(&crate::report::total_time(started));
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::wire;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -76,22 +76,26 @@ impl Server {
 
     /// Stops the process: SIGTERM, up to 2 s, then SIGKILL; always reaped.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(None) = child.try_wait() {
-            crate::sys::signal(child.id(), libc::SIGTERM);
-            let t = Instant::now();
-            while t.elapsed() < Duration::from_secs(2) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = child.kill();
+        if let Some(child) = self.child.take() {
+            stop_child(child, Duration::from_secs(2));
         }
-        let _ = child.wait();
     }
+}
+
+/// Stops `child`: SIGTERM, `grace` to exit, then SIGKILL; always reaped.
+pub fn stop_child(mut child: Child, grace: Duration) {
+    if let Ok(None) = child.try_wait() {
+        crate::sys::signal(child.id(), libc::SIGTERM);
+        let t = Instant::now();
+        while t.elapsed() < grace {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+    }
+    let _ = child.wait();
 }
 
 impl Drop for Server {
@@ -159,6 +163,19 @@ impl PortPicker {
             }
         }
         Err(io::Error::other(format!("no free port in {PORTS:?}")))
+    }
+
+    /// A port free as [`PortPicker::pick`] sees it and also on `[::]`, where trackseed binds a
+    /// site's listener.
+    pub fn pick_site(&mut self) -> io::Result<u16> {
+        for _ in 0..50 {
+            let p = self.pick()?;
+            let any = SocketAddr::from((Ipv6Addr::UNSPECIFIED, p));
+            if std::net::TcpListener::bind(any).is_ok() && UdpSocket::bind(any).is_ok() {
+                return Ok(p);
+            }
+        }
+        Err(io::Error::other("no port free on [::] for the site"))
     }
 }
 

@@ -208,6 +208,25 @@ pub fn allowed_cpus() -> Vec<usize> {
     }
 }
 
+/// If `wanted` and two CPUs or more are allowed: pins this process to the first CPU and gives
+/// it and the second (for the other side), with "`us` pinned to CPU A, `them` to CPU B" for
+/// the report; otherwise `None` and "not pinned".
+pub fn pin_pair(
+    wanted: bool,
+    us: &str,
+    them: &str,
+) -> io::Result<(Option<(usize, usize)>, String)> {
+    let cpus = allowed_cpus();
+    if !wanted || cpus.len() < 2 {
+        return Ok((None, "not pinned".into()));
+    }
+    pin(0, cpus[0])?;
+    Ok((
+        Some((cpus[0], cpus[1])),
+        format!("{us} pinned to CPU {}, {them} to CPU {}", cpus[0], cpus[1]),
+    ))
+}
+
 /// Makes the child start restricted to CPU `cpu` (inherited by every thread it creates).
 pub fn pin_child(cmd: &mut Command, cpu: usize) {
     // SAFETY: only sched_setaffinity (a system call) runs between fork and exec.
