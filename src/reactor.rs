@@ -292,6 +292,10 @@ pub fn run(
                 st.seed_requests_rejected = s.stats.rejected;
                 st.seed_torrents = s.torrent_count() as u64;
                 st.seed_connections = s.connection_count() as u64;
+                st.seed_accepted = s.stats.accepted;
+                st.seed_dialled = s.stats.dialled;
+                st.seed_refused_full = s.stats.refused_full;
+                st.seed_dropped = s.stats.closed_protocol;
             }
         }
     }

@@ -369,7 +369,7 @@ impl Publisher {
             if names.binary_search(&e.name).is_ok() {
                 kept.push(e);
             } else {
-                changed_cache |= self.unpublish(catalog, i, &e, true);
+                changed_cache |= self.unpublish(catalog, i, &e);
                 log_site(&site, format_args!("removed {}", e.name));
                 structure_changed = true;
             }
@@ -404,7 +404,7 @@ impl Publisher {
                             let old = &catalog.sites[i].entries[p];
                             if old.state != entry.state {
                                 let old = old.clone();
-                                changed_cache |= self.unpublish(catalog, i, &old, true);
+                                changed_cache |= self.unpublish(catalog, i, &old);
                                 log_site(&site, format_args!("cannot publish {name}: {why}"));
                                 catalog.sites[i].entries[p] = entry;
                             }
@@ -425,7 +425,7 @@ impl Publisher {
                     if old.published().is_some() {
                         log_site(&site, format_args!("{name} changed; hashing it again"));
                     }
-                    changed_cache |= self.unpublish(catalog, i, &old, true);
+                    changed_cache |= self.unpublish(catalog, i, &old);
                     structure_changed = true; // maybe new folders in it
                     let e = &mut catalog.sites[i].entries[p];
                     e.sig = observed.sig;
@@ -544,15 +544,9 @@ impl Publisher {
     }
 
     /// Takes `entry` (of site `i`) out of publication: its hash leaves the published set, its
-    /// `.torrent` is deleted when `delete_file`, and a job hashing it is dropped. Returns
-    /// whether the cache must be saved.
-    fn unpublish(
-        &mut self,
-        catalog: &mut Catalog,
-        i: usize,
-        entry: &Entry,
-        delete_file: bool,
-    ) -> bool {
+    /// `.torrent` is deleted, and a job hashing it is dropped. Returns whether the cache must be
+    /// saved.
+    fn unpublish(&mut self, catalog: &mut Catalog, i: usize, entry: &Entry) -> bool {
         if matches!(&self.running, Some(r) if r.site == i && r.name == entry.name) {
             self.running = None;
         }
@@ -560,16 +554,14 @@ impl Publisher {
             return false;
         };
         catalog.remove_hash(&p.info_hash);
-        if delete_file {
-            let path = catalog.sites[i].torrent_path(&entry.name);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => log_site(
-                    &catalog.sites[i].site,
-                    format_args!("cannot remove {}: {e}", path.display()),
-                ),
-            }
+        let path = catalog.sites[i].torrent_path(&entry.name);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => log_site(
+                &catalog.sites[i].site,
+                format_args!("cannot remove {}: {e}", path.display()),
+            ),
         }
         true
     }
@@ -771,13 +763,6 @@ impl Publisher {
                 return;
             }
         }
-    }
-
-    /// The running job's entry, for the index page: (site, name, done, total).
-    pub fn current(&self) -> Option<(usize, &str, u64, u64)> {
-        self.running
-            .as_ref()
-            .map(|r| (r.site, r.name.as_str(), r.job.done, r.job.total))
     }
 }
 

@@ -61,7 +61,7 @@ fn single(out: &mut Out, name: &str, kind: &str, help: &str, v: u64) {
     sample(out, name, &[], v);
 }
 
-/// Writes every metric into `out` (under 5 KiB; [`super::MAX_BODY_LEN`] is plenty). Ends with a
+/// Writes every metric into `out` (under 8 KiB; [`super::MAX_BODY_LEN`] is plenty). Ends with a
 /// newline, as the format requires.
 pub fn render_metrics(stats: &Stats, snap: &Snapshot, out: &mut Out) {
     let s = stats;
@@ -139,6 +139,30 @@ pub fn render_metrics(stats: &Stats, snap: &Snapshot, out: &mut Out) {
             "counter",
             "Block requests the seeder refused (choked, invalid, queue full).",
             s.seed_requests_rejected,
+        ),
+        (
+            "trackseed_seed_accepted_total",
+            "counter",
+            "Peer connections the seeder accepted.",
+            s.seed_accepted,
+        ),
+        (
+            "trackseed_seed_dialled_total",
+            "counter",
+            "Peer connections the seeder opened to peers of its swarms.",
+            s.seed_dialled,
+        ),
+        (
+            "trackseed_seed_refused_total",
+            "counter",
+            "Peer connections refused because every slot was taken (seed.max_connections).",
+            s.seed_refused_full,
+        ),
+        (
+            "trackseed_seed_dropped_total",
+            "counter",
+            "Peers dropped for breaking the protocol.",
+            s.seed_dropped,
         ),
         (
             "trackseed_seed_torrents",
@@ -391,7 +415,7 @@ mod tests {
         let mut out = Out::new(&mut buf);
         render_metrics(&s, &snap, &mut out);
         assert!(!out.is_overflow());
-        assert!(out.len() < 5120, "{} bytes", out.len());
+        assert!(out.len() < 8192, "{} bytes", out.len());
         let text = std::str::from_utf8(out.written()).unwrap();
         let samples = check(text);
         assert_eq!(value(&samples, "trackseed_torrents", ""), 3);

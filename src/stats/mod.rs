@@ -198,6 +198,12 @@ pub struct Stats {
     pub seed_requests_rejected: u64,
     pub seed_torrents: u64,
     pub seed_connections: u64,
+    /// Peer connections the seeder accepted and dialled, refused (slots full), and dropped for
+    /// breaking the protocol.
+    pub seed_accepted: u64,
+    pub seed_dialled: u64,
+    pub seed_refused_full: u64,
+    pub seed_dropped: u64,
     /// Site index pages and `.torrent` files served.
     pub index_pages: u64,
     pub torrent_downloads: u64,
@@ -235,6 +241,10 @@ impl Default for Stats {
             seed_requests_rejected: 0,
             seed_torrents: 0,
             seed_connections: 0,
+            seed_accepted: 0,
+            seed_dialled: 0,
+            seed_refused_full: 0,
+            seed_dropped: 0,
             index_pages: 0,
             torrent_downloads: 0,
             syncs: 0,
