@@ -109,8 +109,10 @@ pub struct Seeder {
     seen_generation: Option<u64>,
     /// Torrents that failed to load, with the generation they failed at (logged once).
     failed: Vec<InfoHash>,
-    /// Connections to drive again at the next turn.
+    /// Connections to drive again at the next turn, and the list [`Seeder::turn`] drives them
+    /// from (kept to reuse its allocation).
     pending: Vec<usize>,
+    driving: Vec<usize>,
     next_rotate: Instant,
     next_discover: Instant,
     backoff: Vec<(SocketAddr, Instant)>,
@@ -203,7 +205,8 @@ impl Seeder {
             upload_slots: config.seed_upload_slots as usize,
             seen_generation: None,
             failed: Vec::new(),
-            pending: Vec::new(),
+            pending: Vec::with_capacity(max),
+            driving: Vec::with_capacity(max),
             next_rotate: now + ROTATE_EVERY,
             next_discover: now,
             backoff: Vec::new(),
@@ -273,16 +276,19 @@ impl Seeder {
 
     /// Drives the connections left pending or throttled.
     pub fn turn(&mut self) {
-        let again: Vec<usize> = std::mem::take(&mut self.pending);
-        for i in again {
+        // Swapped with a second list kept for it: no allocation per turn of the loop.
+        let mut again = std::mem::take(&mut self.driving);
+        std::mem::swap(&mut again, &mut self.pending);
+        for &i in &again {
             self.drive(i);
         }
+        again.clear();
+        self.driving = again;
         if self.global.allow(1, Instant::now()) > 0 {
-            let throttled: Vec<usize> = (0..self.conns.len())
-                .filter(|&i| self.conns[i].as_ref().is_some_and(|c| c.throttled))
-                .collect();
-            for i in throttled {
-                self.drive(i);
+            for i in 0..self.conns.len() {
+                if self.conns[i].as_ref().is_some_and(|c| c.throttled) {
+                    self.drive(i);
+                }
             }
         }
     }
