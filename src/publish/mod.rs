@@ -598,8 +598,6 @@ impl Publisher {
         let progress = r.job.step(self.slice);
         stats.pieces_hashed += r.job.pieces_done().saturating_sub(before) as u64;
         let (site, done) = (r.site, r.job.done);
-        let nick = catalog.sites.get(site).map(|s| s.site.nick.clone());
-        let nick = nick.unwrap_or_default();
         let Some(entry) = entry_mut(catalog, site, &r.name) else {
             self.running = None;
             return;
@@ -613,33 +611,37 @@ impl Publisher {
                     let left = r.job.total - done;
                     let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
                     let eta = left.saturating_mul(ms) / done.max(1) / 1000;
-                    crate::log!(
-                        "publish {nick}: hashing {}: {}% of {}, {}, {} s left",
-                        r.name,
-                        done * 100 / r.job.total.max(1),
-                        human_size(r.job.total),
-                        human_rate(done, elapsed),
-                        eta
+                    log_site(
+                        &catalog.sites[site].site,
+                        format_args!(
+                            "hashing {}: {}% of {}, {}, {} s left",
+                            r.name,
+                            done * 100 / r.job.total.max(1),
+                            human_size(r.job.total),
+                            human_rate(done, elapsed),
+                            eta
+                        ),
                     );
                 }
             }
             Progress::Failed(e) => {
                 // Most often the file changed under the job: look again after settling.
-                crate::log!(
-                    "publish {}: hashing {} stopped: {e}; trying again once it is still",
-                    nick,
-                    r.name
-                );
-                entry.state = State::Settling {
-                    since: crate::clock::Secs(0),
-                };
+                entry.state = State::Settling { since: Secs(0) };
                 entry.sig = Default::default();
+                log_site(
+                    &catalog.sites[site].site,
+                    format_args!(
+                        "hashing {} stopped: {e}; trying again once it is still",
+                        r.name
+                    ),
+                );
                 self.work[site].dirty = true;
                 self.running = None;
             }
             Progress::Finished(pieces) => {
-                let r = self.running.take().expect("checked above");
-                self.finish(catalog, r, pieces);
+                if let Some(r) = self.running.take() {
+                    self.finish(catalog, r, pieces);
+                }
             }
         }
     }
