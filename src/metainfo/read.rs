@@ -33,6 +33,7 @@ use std::ops::Range;
 use super::{check_component, FileEntry, Layout, NameError};
 use crate::ids::InfoHash;
 use crate::sys::sha1::Sha1;
+use crate::wire::bencode::digits;
 
 /// How many lists and dictionaries may nest (the top-level dictionary counts as one).
 pub const MAX_DEPTH: usize = 32;
@@ -209,23 +210,6 @@ fn decode(bytes: &[u8], at: usize, depth: usize) -> Result<(Value<'_>, usize), R
         }
         Some(_) => Err(bad(BencodeError::BadValue, at)),
     }
-}
-
-/// Digits from `from`: the value and the offset of the first byte that is not a digit. `None`
-/// when the value overflows `u64`.
-fn digits(bytes: &[u8], from: usize) -> (Option<u64>, usize) {
-    let mut v = Some(0u64);
-    let mut pos = from;
-    while let Some(&c) = bytes.get(pos) {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v
-            .and_then(|v| v.checked_mul(10))
-            .and_then(|v| v.checked_add(u64::from(c - b'0')));
-        pos += 1;
-    }
-    (v, pos)
 }
 
 /// `i<digits>e` at `at` (which holds the `i`).

@@ -31,6 +31,24 @@ pub fn put_failure(out: &mut Out<'_>, reason: &str) {
     out.put(b"e");
 }
 
+/// The decimal digits of a bencode integer or string length from `from`: their value (`None`
+/// past `u64`) and the offset of the first byte that is not a digit. For the readers of
+/// `.torrent` files and extension messages.
+pub fn digits(bytes: &[u8], from: usize) -> (Option<u64>, usize) {
+    let mut v = Some(0u64);
+    let mut pos = from;
+    while let Some(&c) = bytes.get(pos) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        v = v
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(u64::from(c - b'0')));
+        pos += 1;
+    }
+    (v, pos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

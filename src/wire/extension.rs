@@ -13,7 +13,7 @@
 //! the connection), bytes after the dictionary are ignored. Malformed bencode is `Truncated`
 //! when the input ends inside a value, else `BadValue`.
 
-use super::bencode::{put_bytes, put_key_int};
+use super::bencode::{digits, put_bytes, put_key_int};
 use super::peer::{put_extended, EXTENDED_HEADER_LEN};
 use super::{Error, Out};
 
@@ -305,22 +305,6 @@ impl<'a> Dict<'a> {
         self.pos = end;
         Ok(Some((key, value)))
     }
-}
-
-/// Digits from `from`: the value (`None` past `u64`) and the offset of the first non-digit.
-fn digits(bytes: &[u8], from: usize) -> (Option<u64>, usize) {
-    let mut v = Some(0u64);
-    let mut pos = from;
-    while let Some(&c) = bytes.get(pos) {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v
-            .and_then(|v| v.checked_mul(10))
-            .and_then(|v| v.checked_add(u64::from(c - b'0')));
-        pos += 1;
-    }
-    (v, pos)
 }
 
 /// `i<digits>e` at `at`: the value (`None` outside `i64`) and the offset after the `e`.
