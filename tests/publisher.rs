@@ -17,7 +17,7 @@ mod common;
 use common::{http_get, split_response, urlencode, Server, TempDir, IO_TIMEOUT};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -46,23 +46,6 @@ struct Site {
     port: u16,
 }
 
-/// A port free for TCP and UDP on every address now (the site binds `[::]:PORT`).
-fn free_port() -> u16 {
-    for _ in 0..20 {
-        let l = TcpListener::bind("[::]:0").or_else(|_| TcpListener::bind("127.0.0.1:0"));
-        let port = l
-            .expect("bind a probe listener")
-            .local_addr()
-            .unwrap()
-            .port();
-        let udp = UdpSocket::bind(("::", port)).or_else(|_| UdpSocket::bind(("127.0.0.1", port)));
-        if udp.is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in 20 tries");
-}
-
 impl Site {
     fn new(nick: &str) -> Site {
         let base = TempDir::new(&format!("pub-{nick}"));
@@ -79,7 +62,7 @@ impl Site {
             torrents,
             staging,
             server_name: "127.0.0.1".to_string(),
-            port: free_port(),
+            port: common::free_site_port(),
         }
     }
 

@@ -20,7 +20,7 @@
 mod common;
 
 use std::io::{Seek, SeekFrom, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
@@ -589,7 +589,7 @@ impl Rig {
             files,
             torrents,
             _base: base,
-            port: free_site_port(),
+            port: common::free_site_port(),
             seed_port: free_local_port(),
             work: TempDir::new(&format!("seed-{tag}-work")),
             config: String::new(),
@@ -932,23 +932,6 @@ fn published_hash(line: &str, name: &str) -> Option<[u8; 20]> {
 
 fn hex(h: &[u8]) -> String {
     h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A port free for TCP and UDP on every address now (the site binds `[::]:PORT`).
-fn free_site_port() -> u16 {
-    for _ in 0..20 {
-        let l = TcpListener::bind("[::]:0").or_else(|_| TcpListener::bind("127.0.0.1:0"));
-        let port = l
-            .expect("bind a probe listener")
-            .local_addr()
-            .unwrap()
-            .port();
-        let udp = UdpSocket::bind(("::", port)).or_else(|_| UdpSocket::bind(("127.0.0.1", port)));
-        if udp.is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in 20 tries");
 }
 
 /// A TCP port free on 127.0.0.1 now (for `seed.listen`).

@@ -23,7 +23,7 @@ mod common;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -81,24 +81,6 @@ fn config(torrents: &Path, files: &Path, site_port: u16) -> String {
         torrents.display(),
         files.display()
     )
-}
-
-/// A port free for TCP and UDP on every address now (a site binds `[::]:PORT` for both and
-/// cannot be given port 0).
-fn free_port() -> u16 {
-    for _ in 0..20 {
-        let l = TcpListener::bind("[::]:0").or_else(|_| TcpListener::bind("127.0.0.1:0"));
-        let port = l
-            .expect("bind a probe listener")
-            .local_addr()
-            .unwrap()
-            .port();
-        let udp = UdpSocket::bind(("::", port)).or_else(|_| UdpSocket::bind(("127.0.0.1", port)));
-        if udp.is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in 20 tries");
 }
 
 /// Everything the server printed, kept: `Server::log_lines` hands each line out once.
@@ -404,7 +386,7 @@ fn tracker_stats_publisher_sighup_sigterm() {
     for d in [&file_dir, &staging] {
         std::fs::create_dir_all(d).expect("create site dirs");
     }
-    let site_port = free_port();
+    let site_port = common::free_site_port();
     let mut server = Server::start(&config(&torrent_dir, &file_dir, site_port));
     let mut log = Log(server.start_log.clone());
     assert!(

@@ -317,3 +317,22 @@ pub fn udp_client(server: SocketAddr) -> UdpSocket {
     s.connect(server).expect("connect udp");
     s
 }
+
+/// A port free for TCP and UDP on every address now: a site binds `[::]:PORT` for both and
+/// cannot be given port 0 (the port is in its announce URLs).
+pub fn free_site_port() -> u16 {
+    for _ in 0..20 {
+        let l = std::net::TcpListener::bind("[::]:0")
+            .or_else(|_| std::net::TcpListener::bind("127.0.0.1:0"));
+        let port = l
+            .expect("bind a probe listener")
+            .local_addr()
+            .unwrap()
+            .port();
+        let udp = UdpSocket::bind(("::", port)).or_else(|_| UdpSocket::bind(("127.0.0.1", port)));
+        if udp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20 tries");
+}
