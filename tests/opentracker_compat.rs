@@ -23,9 +23,9 @@
 
 mod common;
 
+use common::clients::{random_bytes, random_u64};
+
 use common::{http_get, udp_client, urlencode, Server, TempDir, IO_TIMEOUT};
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -346,26 +346,6 @@ impl Hashes {
         let probe = all.pop().expect("n + 1 hashes");
         Hashes { all, probe }
     }
-}
-
-/// A random value without a dependency: std seeds every `RandomState` from the OS.
-fn random_u64() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(0x0b7c);
-    h.finish()
-}
-
-fn random_bytes(n: usize) -> Vec<u8> {
-    let mut x = random_u64() | 1;
-    let mut out = Vec::with_capacity(n + 8);
-    while out.len() < n {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(n);
-    out
 }
 
 fn hex(b: &[u8]) -> String {
