@@ -24,7 +24,6 @@
 mod common;
 
 use common::clients::{random_bytes, random_u64};
-
 use common::{http_get, udp_client, urlencode, Server, TempDir, IO_TIMEOUT};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
